@@ -1,0 +1,27 @@
+// Environment snapshot helpers.
+#include "util/env.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mrsi {
+
+std::optional<std::string> env_first(const env_map& env, std::initializer_list<std::string_view> names) {
+  for (auto n : names) {
+    auto v = env_get(env, n);
+    if (v && !v->empty()) return v;
+  }
+  return std::nullopt;
+}
+
+bool env_bool(const env_map& env, std::string_view name, bool fallback) {
+  auto v = env_get(env, name);
+  if (!v) return fallback;
+  std::string s = *v;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
+  if (s == "0" || s == "false" || s == "no" || s == "off") return false;
+  return fallback;
+}
+
+}  // namespace mrsi
