@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "http/message.hpp"
+#include "util/log.hpp"
 #include "util/retry.hpp"
 
 namespace mrsi::http {
@@ -37,6 +38,8 @@ struct client_config {
   int max_redirects = 10;
   proxy_config proxy;
   std::size_t max_idle_per_origin = 64;
+  std::string user_agent = "mr-storage-initializer";
+  log_fn log;  // debug lines about connections and retries (redacted)
 };
 
 // One response whose body is read incrementally. Destroying it before the body is complete
@@ -77,8 +80,9 @@ class client {
 
   const client_config& config() const;
 
+ struct impl;  // defined in client.cpp; public only so the response type there can hold it
+
  private:
-  struct impl;
   std::shared_ptr<impl> impl_;
 };
 
