@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "http/message.hpp"
+#include "util/error.hpp"
 
 namespace mrsi::http { class client; }
 
@@ -26,6 +27,9 @@ struct manifest_entry {
   std::string md5_hex;                  // expected MD5 of the content when known (verified)
   http::header_list headers;            // extra headers for every request of this file
   http::signer sign;                    // adds auth to each request; may be empty
+  // Fills server_code / server_message / request_id from an error response body (S3 XML, ...);
+  // may be empty. The engine reads at most 64 KiB of an error body.
+  std::function<void(const http::response&, diagnostics&)> parse_error;
 };
 
 struct manifest {

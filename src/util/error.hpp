@@ -31,6 +31,7 @@ struct diagnostics {
   std::string server_message;       // e.g. S3 <Message>, registry "message"
   std::string request_id;
   std::optional<std::uint64_t> range_begin, range_end;  // inclusive byte range, when relevant
+  std::optional<unsigned> retry_after_s;  // the server's Retry-After, when it sent one
 };
 
 // Thrown by the outer layers; the CLI turns it into the last stderr line and the exit code.
