@@ -289,7 +289,8 @@ class Nginx:
     HTTPS only: /to-http/NAME  302 -> http://127.0.0.1:PORT/NAME (a TLS downgrade)
     `extra_locations` is inserted into both server blocks, `extra_http` into the http block.
     `cert` = (cert, key) overrides the TLS server certificate (default tls.server_cert/key).
-    The access log (access_log_lines()) records request line, status, bytes, Range header.
+    The access log (access_log_lines()) records request line, status, bytes, Range header,
+    connection number, User-Agent and the X-Mrsi-Test request header.
     """
 
     STATUSES = (401, 403, 404, 410, 416, 429, 500, 502, 503)
@@ -365,7 +366,7 @@ error_log {wd}/error.log info;
 events {{ worker_connections 1024; }}
 http {{
   log_format mrsi '$remote_addr "$request" $status $body_bytes_sent "$http_range" '
-                  'conn=$connection "$http_user_agent"';
+                  'conn=$connection "$http_user_agent" x-mrsi-test="$http_x_mrsi_test"';
   access_log {wd}/access.log mrsi;
   client_body_temp_path {wd}/client_body;
   proxy_temp_path {wd}/proxy;
