@@ -96,13 +96,8 @@ url_parts split_url(std::string_view url) {
   rest = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
   if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
   if (authority.empty()) throw error(errc::usage, "URL without a host: " + std::string(url));
-  // Drop the scheme's default port: clients leave it out of the Host header.
-  std::string host = lower(authority);
-  const std::string default_port = p.scheme == "https" ? ":443" : ":80";
-  auto colon = host.rfind(':');
-  if (colon != std::string::npos && host.find(']', colon) == std::string::npos &&
-      host.substr(colon) == default_port)
-    host.erase(colon);
+  // Exactly as written: the HTTP client sends the URL's authority as the Host header.
+  std::string host(authority);
   p.host = std::move(host);
   auto q = rest.find('?');
   p.path = std::string(rest.substr(0, q));

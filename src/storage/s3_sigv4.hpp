@@ -30,8 +30,9 @@ std::string uri_encode(std::string_view s, bool encode_slash = true);
 // Inverse of uri_encode: %XX becomes the byte; malformed escapes and '+' stay literal.
 std::string uri_decode(std::string_view s);
 
-// The pieces of an absolute http(s) URL that signing needs. `host` carries ":port" only when the
-// port is not the scheme's default, which is what a client sends in its Host header.
+// The pieces of an absolute http(s) URL that signing needs. `host` is the URL's authority as
+// written (host[:port], user info dropped): what the HTTP client sends as the Host header, so
+// URLs should be built without a default port.
 struct url_parts {
   std::string scheme;  // "http" or "https"
   std::string host;
