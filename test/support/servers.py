@@ -585,3 +585,37 @@ def parse_summary(stderr):
                 fields[k] = v
         return fields
     return None
+
+
+# ---- command line: serve a directory for scripts (scripts/demo.sh) --------------------------
+
+def main(argv=None):
+    """`servers.py nginx --root DIR --tls-dir DIR [--max-seconds N]`: generates a CA into
+    --tls-dir, serves --root over HTTP and HTTPS and prints one JSON line
+    {"http_port", "https_port", "ca_cert", "http_url", "https_url"} once ready; runs until
+    SIGTERM/SIGINT or --max-seconds, then stops nginx."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(prog="servers.py")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    n = sub.add_parser("nginx", help="serve a directory over HTTP and HTTPS")
+    n.add_argument("--root", required=True)
+    n.add_argument("--tls-dir", required=True)
+    n.add_argument("--max-seconds", type=float, default=3600)
+    a = p.parse_args(argv)
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    ca = make_ca(a.tls_dir)
+    with Nginx(a.root, tls=ca, workdir=Path(a.tls_dir) / "nginx") as ng:
+        print(json.dumps({"http_port": ng.port, "https_port": ng.tls_port,
+                          "ca_cert": ca.ca_cert, "http_url": ng.url(""),
+                          "https_url": ng.tls_url("")}), flush=True)
+        stop.wait(a.max_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
