@@ -40,6 +40,13 @@ pugi::xml_node root_element(const pugi::xml_document& doc) {
   return {};
 }
 
+// S3's encoding-type=url is form encoding: '+' stands for a space, a literal '+' is %2B.
+std::string form_decode(std::string s) {
+  for (auto& c : s)
+    if (c == '+') c = ' ';
+  return uri_decode(s);
+}
+
 std::string excerpt(std::string_view body) {
   std::string s(body.substr(0, 120));
   for (auto& c : s)
@@ -62,7 +69,7 @@ list_page parse_list_objects_v2(std::string_view xml) {
     if (c.type() != pugi::node_element || local_name(c) != "Contents") continue;
     object_entry e;
     e.key = text_of(c, "Key");
-    if (url_encoded) e.key = uri_decode(e.key);
+    if (url_encoded) e.key = form_decode(std::move(e.key));
     std::string size = text_of(c, "Size");
     auto [p, ec] = std::from_chars(size.data(), size.data() + size.size(), e.size);
     if (ec != std::errc{} || p != size.data() + size.size())
