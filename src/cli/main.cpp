@@ -1,2 +1,247 @@
-// Entry point placeholder until the CLI lands.
-int main() { return 1; }
+// mr-storage-initializer: the command-line entry point. Reads argv and the environment, installs
+// the log and progress sinks, resolves model-registry:// sources, lists every source through its
+// provider, runs the transfer engine and maps the outcome to an exit code.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+#include "cli/options.hpp"
+#include "cli/reporter.hpp"
+#include "http/client.hpp"
+#include "registry/registry_client.hpp"
+#include "registry/registry_uri.hpp"
+#include "storage/provider_factory.hpp"
+#include "transfer/engine.hpp"
+#include "util/error.hpp"
+#include "util/redact.hpp"
+
+extern char** environ;
+
+namespace asio = boost::asio;
+
+namespace mrsi::cli {
+namespace {
+
+env_map snapshot_environment() {
+  env_map env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    const auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+http::client_config client_config_from(const options& o, const env_map& env, const log_fn& log) {
+  http::client_config c;
+  c.timeout.resolve = o.connect_timeout;
+  c.timeout.connect = o.connect_timeout;
+  c.timeout.tls_handshake = o.connect_timeout;
+  c.timeout.response_headers = o.read_timeout;
+  c.timeout.idle_read = o.read_timeout;
+  c.ca_bundle = o.ca_bundle;
+  c.insecure = o.insecure;
+  c.proxy.http_proxy = env_first(env, {"HTTP_PROXY", "http_proxy"}).value_or("");
+  c.proxy.https_proxy = env_first(env, {"HTTPS_PROXY", "https_proxy"}).value_or("");
+  c.proxy.no_proxy = env_first(env, {"NO_PROXY", "no_proxy"}).value_or("");
+  c.max_idle_per_origin = std::max<std::size_t>(o.connections, 8);
+  c.user_agent = std::string("mr-storage-initializer/") + MRSI_VERSION;
+  c.log = log;
+  return c;
+}
+
+bool is_model_registry(std::string_view src) { return storage::uri_scheme(src) == "model-registry"; }
+
+// Resolves a model-registry:// URI to the artifact URI, logging the registry's warnings.
+asio::awaitable<registry::resolution> resolve_registry(std::string src, const env_map& env, http::client& client,
+                                                       const options& o, reporter& rep) {
+  auto uri = registry::parse_registry_uri(src);
+  auto cfg = registry::registry_config_from_env(env);
+  cfg.retry.max_attempts = o.attempts;
+  std::optional<http::client> own;
+  http::client* c = &client;
+  if (!cfg.ca_bundle.empty()) {
+    auto cc = client.config();
+    cc.ca_bundle = cfg.ca_bundle;
+    own.emplace(co_await asio::this_coro::executor, cc);
+    c = &*own;
+  }
+  auto res = co_await registry::resolve(uri, cfg, *c);
+  for (const auto& w : res.warnings) rep.log(log_level::warn, w);
+  rep.log(log_level::info, "resolved " + src + " to " + redact_url(res.model_artifact.uri));
+  co_return res;
+}
+
+struct run_outcome {
+  transfer::progress prog;
+  std::optional<error> failure;
+  std::string resolve_output;
+};
+
+asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, run_outcome& out) {
+  auto ex = co_await asio::this_coro::executor;
+  http::client client(ex, client_config_from(o, env, rep.sink()));
+
+  if (o.resolve_only) {
+    for (const auto& [src, dest] : o.pairs) {
+      if (!is_model_registry(src))
+        throw error(errc::usage, "--resolve-only takes model-registry:// URIs, got " + redact_url(src));
+      auto res = co_await resolve_registry(src, env, client, o, rep);
+      out.resolve_output += registry::to_json(res) + "\n";
+    }
+    co_return;
+  }
+
+  std::vector<transfer::job> jobs;
+  for (const auto& [src_in, dest] : o.pairs) {
+    std::string src = src_in;
+    if (is_model_registry(src)) src = (co_await resolve_registry(src, env, client, o, rep)).model_artifact.uri;
+    auto provider = storage::make_provider(src, env);
+    auto m = co_await provider->list(src, client);
+    if (m.extract_archive)
+      rep.log(log_level::warn, "archive extraction is not supported yet; " + m.source_description +
+                                   " is saved as it is");
+    rep.log(log_level::info, "fetching " + m.source_description + " (" + std::to_string(m.files.size()) +
+                                 " file(s)) into " + dest);
+    for (auto& f : m.files) jobs.push_back(transfer::job{std::move(f), std::filesystem::path(dest)});
+  }
+
+  transfer::engine_config ec;
+  ec.connections = o.connections;
+  ec.part_size = o.part_size;
+  ec.buffer_size = o.buffer_size;
+  ec.retry.max_attempts = o.attempts;
+  ec.deadline = o.deadline;
+  ec.discard = o.discard;
+  ec.log = rep.sink();
+
+  // Progress ticks on the same thread as the engine, so the counters need no locks.
+  bool done = false;
+  asio::steady_timer ticker(ex);
+  asio::co_spawn(
+      ex,
+      [&]() -> asio::awaitable<void> {
+        while (!done) {
+          ticker.expires_after(rep.tick_interval());
+          co_await ticker.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (!done) rep.tick(out.prog);
+        }
+      },
+      asio::detached);
+  struct stop_ticker {
+    bool& done;
+    asio::steady_timer& t;
+    ~stop_ticker() {
+      done = true;
+      t.cancel();
+    }
+  } stop{done, ticker};
+  co_await transfer::run_transfer(std::move(jobs), client, ec, out.prog);
+}
+
+void write_termination_log(const std::string& line) {
+  // KServe reads /dev/termination-log as the pod's termination message; absent outside Kubernetes.
+  if (::access("/dev/termination-log", W_OK) != 0) return;
+  std::ofstream f("/dev/termination-log", std::ios::trunc);
+  f << line << "\n";
+}
+
+void write_stats(const options& o, const transfer::progress& p, double wall, const std::optional<error>& failure,
+                 reporter& rep) {
+  if (o.stats_json.empty()) return;
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  boost::json::object j;
+  j["ok"] = !failure.has_value();
+  j["files"] = p.files_done;
+  j["files_total"] = p.files_total;
+  j["files_skipped"] = p.files_skipped;
+  j["bytes"] = p.bytes_done;
+  j["bytes_total"] = p.bytes_total;
+  j["bytes_downloaded"] = p.bytes_downloaded;
+  j["retries"] = p.retries;
+  j["wall_seconds"] = wall;
+  j["cpu_seconds"] = cpu;
+  j["peak_rss_bytes"] = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+  j["throughput_mb_per_s"] = wall > 0 ? static_cast<double>(p.bytes_downloaded) / wall / 1e6 : 0.0;
+  j["connections"] = o.connections;
+  j["part_size"] = o.part_size;
+  j["buffer_size"] = o.buffer_size;
+  j["discard"] = o.discard;
+  if (failure) {
+    j["error"] = describe(*failure);
+    j["exit_code"] = exit_code(failure->kind());
+  }
+  std::ofstream f(o.stats_json, std::ios::trunc);
+  f << boost::json::serialize(j) << "\n";
+  if (!f) rep.log(log_level::warn, "cannot write --stats-json file " + o.stats_json);
+}
+
+int main_impl(int argc, char** argv) {
+  auto parsed = parse(argc, argv);
+  if (!parsed.opts) {
+    if (!parsed.output.empty()) std::fputs(parsed.output.c_str(), stdout);
+    if (!parsed.error.empty()) {
+      std::fprintf(stderr, "%s\n", parsed.error.c_str());
+      write_termination_log(parsed.error.substr(parsed.error.rfind('\n') + 1));
+    }
+    return parsed.exit_code;
+  }
+  const options& o = *parsed.opts;
+  const env_map env = snapshot_environment();
+  reporter rep(o.format, o.level, o.progress);
+
+  run_outcome out;
+  const auto start = std::chrono::steady_clock::now();
+  asio::io_context ioc(1);
+  asio::co_spawn(ioc, run(o, env, rep, out), [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const error& x) {
+      out.failure = x;
+    } catch (const std::exception& x) {
+      out.failure = error(errc::internal, std::string("internal error: ") + x.what());
+    }
+  });
+  ioc.run();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rep.finish_progress();
+  write_stats(o, out.prog, wall, out.failure, rep);
+
+  if (out.failure) {
+    const std::string line = describe(*out.failure);
+    rep.log(log_level::error, line);
+    write_termination_log(line);
+    return exit_code(out.failure->kind());
+  }
+  if (o.resolve_only) {
+    std::fputs(out.resolve_output.c_str(), stdout);
+    return 0;
+  }
+  rep.summary(out.prog, wall);
+  return 0;
+}
+
+}  // namespace
+}  // namespace mrsi::cli
+
+int main(int argc, char** argv) {
+  try {
+    return mrsi::cli::main_impl(argc, argv);
+  } catch (const mrsi::error& e) {
+    std::fprintf(stderr, "error: %s\n", mrsi::describe(e).c_str());
+    return mrsi::exit_code(e.kind());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -35,6 +35,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_buffer_size = 256 * 1024;
 
 // A parsed absolute URL, split the way a connection needs it.
 struct target {
@@ -181,6 +182,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<std::unique_ptr<connection>> connect(const target& t) {
     auto c = std::make_unique<connection>();
     c->key = pool_key(t);
+    // Beast sizes each socket read by the buffer's free capacity (at least 512 bytes): reserve
+    // enough that a body arrives in large reads instead of hundreds of thousands of tiny ones.
+    c->buffer.reserve(read_buffer_size);
     const proxy_endpoint* proxy = proxy_for(t);
     const std::string& host = proxy ? proxy->host : t.host;
     const std::string& port = proxy ? proxy->port : t.port;

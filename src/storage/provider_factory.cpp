@@ -1,0 +1,33 @@
+// Scheme dispatch: a new scheme is a new provider file plus one line here.
+#include "storage/provider_factory.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "storage/http_provider.hpp"
+#include "util/error.hpp"
+#include "util/redact.hpp"
+
+namespace mrsi::storage {
+
+std::string uri_scheme(std::string_view uri) {
+  const auto p = uri.find("://");
+  if (p == std::string_view::npos || p == 0) return {};
+  std::string s(uri.substr(0, p));
+  if (!std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; }))
+    return {};
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::unique_ptr<provider> make_provider(std::string_view uri, const env_map& env) {
+  const std::string scheme = uri_scheme(uri);
+  if (scheme == "http" || scheme == "https") return make_http_provider(env);
+  if (scheme.empty())
+    throw error(errc::usage, "\"" + redact_url(uri) + "\" is not a URI (expected scheme://...; supported: "
+                             "model-registry, http, https)");
+  throw error(errc::usage, "unsupported scheme \"" + scheme + "\" in " + redact_url(uri) +
+                               " (supported: model-registry, http, https)");
+}
+
+}  // namespace mrsi::storage
