@@ -55,8 +55,8 @@ error s3_failure(const http::response& r, const std::string& url, const std::str
     return error(errc::network, what + " failed: " + code + " from the server after retries", d, true);
   if (code == "NoSuchBucket")
     return error(errc::source, "bucket \"" + loc.bucket + "\" does not exist (" + loc.uri() + ")", d);
+  // The server's own message reaches the user through describe(e) and the diagnostics.
   std::string msg = what + " refused: " + code;
-  if (!d.server_message.empty()) msg += ": " + d.server_message;
   if ((r.status == 401 || r.status == 403) && !signed_request)
     msg += " (no credentials were configured: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
            "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, or STORAGE_CONFIG)";
