@@ -93,6 +93,14 @@ class Basics(HttpTestCase):
         self.fetch_ok(self.ng.tls_url("medium.bin"), "medium.bin", "--ca-bundle", self.ca.ca_cert,
                       "--part-size", "4M", "-c", "4")
 
+    def test_query_string_is_not_part_of_the_file_name(self):
+        # Presigned URLs carry their signature in the query; the file is named by the path.
+        self.fetch_ok(self.ng.url("small.bin?X-Amz-Signature=abc&x=1"), "small.bin")
+
+    def test_localhost_name_falls_back_to_ipv4(self):
+        # nginx listens on 127.0.0.1 only; "localhost" may resolve to ::1 first.
+        self.fetch_ok(self.ng.url("small.bin", host="localhost"), "small.bin")
+
     def test_rerun_into_filled_dest(self):
         # KServe never cleans DEST: a second run over a finished download must succeed and
         # leave the same bytes; an unrelated file in DEST stays untouched.
@@ -132,6 +140,28 @@ class Basics(HttpTestCase):
         self.fetch_ok(self.ng.url("small.bin"), "small.bin", env=env)
         lines = [l for l in self.ng.access_log_lines() if "/small.bin" in l]
         self.assertTrue(any('x-mrsi-test="hello-headers"' in l for l in lines), lines[-3:])
+
+
+class PathSafety(HttpTestCase):
+    def test_url_path_cannot_escape_dest(self):
+        # A hostile server path must never place a file outside DEST, whatever the tool decides
+        # to call the file (or refuses to).
+        payload = b"escaped?\n"
+        with servers.StreamServer(ctx["root"], any_path_payload=payload) as srv:
+            for path in ("..%2F..%2Fescape.bin", "sub/..%2F..%2F..%2Fescape.bin",
+                         "%2E%2E", "..%5C..%5Cescape.bin", "a/%2e%2e/%2e%2e/escape.bin"):
+                with self.subTest(path=path):
+                    box = Path(tempfile.mkdtemp(prefix="box-", dir=self.tmp))
+                    self.addCleanup(shutil.rmtree, box, True)
+                    dest = box / "a" / "b" / "dest"
+                    res = self.run_tool([f"http://127.0.0.1:{srv.port}/{path}", dest],
+                                        timeout=60)
+                    self.assertNotEqual(res.rc, 1, res.describe())
+                    outside = [p for p in box.rglob("*")
+                               if p.is_file() and dest not in p.parents]
+                    self.assertEqual(outside, [], res.describe())
+                    if res.rc == 0:
+                        self.assertEqual(len(self.user_files(dest)), 1, res.describe())
 
 
 class LargeFile(HttpTestCase):

@@ -194,6 +194,15 @@ class _StreamHandler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self, body):
         self.server.requests.append((self.command, self.path, self.headers.get("Range")))
+        payload = self.server.any_path_payload
+        if payload is not None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if body:
+                self.wfile.write(payload)
+            return
         f = self._file()
         if f is None:
             self.send_response(404)
@@ -235,11 +244,13 @@ class StreamServer:
     """HTTP/1.1 server on 127.0.0.1 that serves files under `root` with no Content-Length:
     /chunked/NAME (or /NAME) as Transfer-Encoding: chunked with odd chunk sizes,
     /eof/NAME delimited by closing the connection. Ignores Range. `requests` records
-    (method, path, range header) of each request."""
+    (method, path, range header) of each request. With `any_path_payload` (bytes), every path,
+    however odd (../, %2F), is answered 200 with that body and a Content-Length instead."""
 
-    def __init__(self, root, port=0):
+    def __init__(self, root, port=0, any_path_payload=None):
         self.root = str(root)
         self.port = port
+        self.any_path_payload = any_path_payload
         self._httpd = None
         self._thread = None
 
@@ -247,6 +258,7 @@ class StreamServer:
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), _StreamHandler)
         self._httpd.daemon_threads = True
         self._httpd.root = self.root
+        self._httpd.any_path_payload = self.any_path_payload
         self._httpd.requests = []
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
