@@ -62,6 +62,8 @@ target parse_target(std::string_view url) {
   t.host = u.host_address();
   if (t.host.empty()) throw error(errc::usage, "URL has no host: " + redact_url(url));
   t.port = u.has_port() ? std::string(u.port()) : std::string(t.tls ? "443" : "80");
+  if (u.has_port() && (t.port.empty() || t.port.size() > 5 || std::stoul(t.port) == 0 || std::stoul(t.port) > 65535))
+    throw error(errc::usage, "invalid port in URL " + redact_url(url));
   t.authority = std::string(u.encoded_host_and_port());
   t.path = std::string(u.encoded_path());
   if (t.path.empty()) t.path = "/";

@@ -55,6 +55,12 @@ class http_provider final : public provider {
   boost::asio::awaitable<manifest> list(std::string uri, http::client&) override {
     auto parsed = boost::urls::parse_uri(uri);
     if (!parsed) throw error(errc::usage, "not a valid URL: " + redact_url(uri));
+    if (parsed->host_address().empty()) throw error(errc::usage, "URL has no host: " + redact_url(uri));
+    if (parsed->has_port()) {
+      const std::string port(parsed->port());
+      if (port.empty() || port.size() > 5 || std::stoul(port) == 0 || std::stoul(port) > 65535)
+        throw error(errc::usage, "invalid port in URL " + redact_url(uri));
+    }
     manifest m;
     m.source_description = redact_url(uri);
     manifest_entry e;

@@ -453,7 +453,8 @@ class engine {
         co_return;
       }
     }
-    throw co_await status_error(*ex, f);
+    error failure = co_await status_error(*ex, f);  // GCC 12 miscompiles `throw co_await`
+    throw failure;
   }
 
   asio::awaitable<void> download_part(part_task t, std::vector<char>& buf) {
@@ -490,7 +491,10 @@ class engine {
                                        (status == 200 ? "If-Range no longer matches" : "precondition failed") +
                                        "); run again to fetch the new version", diag_for(*ex));
     }
-    if (status != 206) throw co_await status_error(*ex, f);
+    if (status != 206) {
+      error failure = co_await status_error(*ex, f);
+      throw failure;
+    }
     auto cr = ex->header("Content-Range") ? parse_content_range(*ex->header("Content-Range")) : std::nullopt;
     if (!cr || cr->first != first || cr->last != last || cr->total != f.size) {
       throw error(errc::integrity, "server answered bytes " + std::to_string(first) + "-" + std::to_string(last) +
