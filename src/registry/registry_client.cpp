@@ -144,7 +144,7 @@ void resolution_machine::finish_artifacts() {
   if (!best_artifact_) {
     std::string msg = version_label() + " has no model artifact with a URI in registry " + res_.registry_url;
     if (artifacts_seen_ == 0)
-      msg += " (it has no artifacts)";
+      msg += filtered_ ? " (it has no model artifacts)" : " (it has no artifacts)";
     else if (model_artifacts_without_uri_ > 0)
       msg += " (" + std::to_string(model_artifacts_without_uri_) + " model artifact(s) with an empty uri)";
     else

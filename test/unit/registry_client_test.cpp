@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(no_model_artifact_with_uri) {
     std::string fragment;
   };
   for (const auto& c : std::vector<row>{
-           {"", "(it has no artifacts)"},
+           {"", "(it has no model artifacts)"},
            {art("8", "model-artifact", "", 1), "(1 model artifact(s) with an empty uri)"},
            {art("8", "doc-artifact", "https://d", 1), "(1 artifact(s) of other types)"}}) {
     fake_registry r;
