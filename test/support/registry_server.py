@@ -128,6 +128,8 @@ class Store:
             self.clock += 1000
             entity["createTimeSinceEpoch"] = str(self.clock)
         entity["createTimeSinceEpoch"] = str(entity["createTimeSinceEpoch"])
+        # Whatever is created next is newer than everything so far.
+        self.clock = max(self.clock, int(entity["createTimeSinceEpoch"]))
         entity.setdefault("lastUpdateTimeSinceEpoch", entity["createTimeSinceEpoch"])
         entity["lastUpdateTimeSinceEpoch"] = str(entity["lastUpdateTimeSinceEpoch"])
         entity.setdefault("customProperties", {})
