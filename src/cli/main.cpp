@@ -19,6 +19,8 @@
 #include "transfer/engine.hpp"
 #include "util/error.hpp"
 #include "util/redact.hpp"
+#include "util/size.hpp"
+#include "util/stats.hpp"
 
 extern char** environ;
 
@@ -64,15 +66,8 @@ asio::awaitable<registry::resolution> resolve_registry(std::string src, const en
   auto uri = registry::parse_registry_uri(src);
   auto cfg = registry::registry_config_from_env(env);
   cfg.retry.max_attempts = o.attempts;
-  std::optional<http::client> own;
-  http::client* c = &client;
-  if (!cfg.ca_bundle.empty()) {
-    auto cc = client.config();
-    cc.ca_bundle = cfg.ca_bundle;
-    own.emplace(co_await asio::this_coro::executor, cc);
-    c = &*own;
-  }
-  auto res = co_await registry::resolve(uri, cfg, *c);
+  // resolve() uses a client of its own when MODEL_REGISTRY_CA_BUNDLE asks for other trust.
+  auto res = co_await registry::resolve(uri, cfg, client);
   for (const auto& w : res.warnings) rep.log(log_level::warn, w);
   rep.log(log_level::info, "resolved " + src + " to " + redact_url(res.model_artifact.uri));
   co_return res;
@@ -81,8 +76,69 @@ asio::awaitable<registry::resolution> resolve_registry(std::string src, const en
 struct run_outcome {
   transfer::progress prog;
   std::optional<error> failure;
-  std::string resolve_output;
+  std::string resolve_output;  // what goes to stdout: --resolve-only JSON or the sweep table
 };
+
+// Resolves and lists every SRC into jobs for the engine.
+asio::awaitable<std::vector<transfer::job>> list_sources(const options& o, const env_map& env, http::client& client,
+                                                         reporter& rep) {
+  std::vector<transfer::job> jobs;
+  for (const auto& [src_in, dest] : o.pairs) {
+    std::string src = src_in;
+    if (is_model_registry(src)) src = (co_await resolve_registry(src, env, client, o, rep)).model_artifact.uri;
+    auto provider = storage::make_provider(src, env);
+    auto m = co_await provider->list(src, client);
+    if (m.extract_archive)
+      rep.log(log_level::warn, "archive extraction is not supported yet; " + m.source_description +
+                                   " is saved as it is");
+    rep.log(log_level::info, "fetching " + m.source_description + " (" + std::to_string(m.files.size()) +
+                                 " file(s)) into " + dest);
+    for (auto& f : m.files) jobs.push_back(transfer::job{std::move(f), std::filesystem::path(dest)});
+  }
+  co_return jobs;
+}
+
+transfer::engine_config engine_config_from(const options& o, reporter& rep) {
+  transfer::engine_config ec;
+  ec.connections = o.connections;
+  ec.part_size = o.part_size;
+  ec.buffer_size = o.buffer_size;
+  ec.retry.max_attempts = o.attempts;
+  ec.deadline = o.deadline;
+  ec.discard = o.discard;
+  ec.log = rep.sink();
+  return ec;
+}
+
+// Runs the same jobs once per (connections, part size), discarding data, and tabulates.
+asio::awaitable<void> sweep(const std::vector<transfer::job>& jobs, http::client& client, const options& o,
+                            reporter& rep, run_outcome& out) {
+  const auto conns = o.sweep_connections.empty() ? std::vector<std::size_t>{o.connections} : o.sweep_connections;
+  const auto parts = o.sweep_part_sizes.empty() ? std::vector<std::uint64_t>{o.part_size} : o.sweep_part_sizes;
+  char line[160];
+  std::snprintf(line, sizeof line, "%11s %10s %9s %9s %10s %8s\n", "connections", "part_size", "seconds", "MB/s",
+                "ttfb_p50", "retries");
+  out.resolve_output += line;
+  for (auto c : conns) {
+    for (auto p : parts) {
+      auto ec = engine_config_from(o, rep);
+      ec.connections = c;
+      ec.part_size = p;
+      ec.discard = true;
+      transfer::progress prog;
+      const auto start = std::chrono::steady_clock::now();
+      co_await transfer::run_transfer(jobs, client, ec, prog);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::snprintf(line, sizeof line, "%11zu %10s %9.3f %9.1f %8.1fms %8llu\n", c, format_bytes(p).c_str(), secs,
+                    secs > 0 ? static_cast<double>(prog.bytes_downloaded) / secs / 1e6 : 0.0,
+                    percentile(prog.ttfb_ms, 0.5), static_cast<unsigned long long>(prog.retries));
+      out.resolve_output += line;
+      rep.log(log_level::info, std::string("sweep: ") + line);
+      out.prog.bytes_downloaded += prog.bytes_downloaded;
+      out.prog.retries += prog.retries;
+    }
+  }
+}
 
 asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, run_outcome& out) {
   auto ex = co_await asio::this_coro::executor;
@@ -98,28 +154,11 @@ asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, r
     co_return;
   }
 
-  std::vector<transfer::job> jobs;
-  for (const auto& [src_in, dest] : o.pairs) {
-    std::string src = src_in;
-    if (is_model_registry(src)) src = (co_await resolve_registry(src, env, client, o, rep)).model_artifact.uri;
-    auto provider = storage::make_provider(src, env);
-    auto m = co_await provider->list(src, client);
-    if (m.extract_archive)
-      rep.log(log_level::warn, "archive extraction is not supported yet; " + m.source_description +
-                                   " is saved as it is");
-    rep.log(log_level::info, "fetching " + m.source_description + " (" + std::to_string(m.files.size()) +
-                                 " file(s)) into " + dest);
-    for (auto& f : m.files) jobs.push_back(transfer::job{std::move(f), std::filesystem::path(dest)});
+  auto jobs = co_await list_sources(o, env, client, rep);
+  if (o.sweeping()) {
+    co_await sweep(jobs, client, o, rep, out);
+    co_return;
   }
-
-  transfer::engine_config ec;
-  ec.connections = o.connections;
-  ec.part_size = o.part_size;
-  ec.buffer_size = o.buffer_size;
-  ec.retry.max_attempts = o.attempts;
-  ec.deadline = o.deadline;
-  ec.discard = o.discard;
-  ec.log = rep.sink();
 
   // Progress ticks on the same thread as the engine, so the counters need no locks.
   bool done = false;
@@ -142,7 +181,7 @@ asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, r
       t.cancel();
     }
   } stop{done, ticker};
-  co_await transfer::run_transfer(std::move(jobs), client, ec, out.prog);
+  co_await transfer::run_transfer(std::move(jobs), client, engine_config_from(o, rep), out.prog);
 }
 
 void write_termination_log(const std::string& line) {
@@ -176,6 +215,20 @@ void write_stats(const options& o, const transfer::progress& p, double wall, con
   j["part_size"] = o.part_size;
   j["buffer_size"] = o.buffer_size;
   j["discard"] = o.discard;
+  auto quantiles = [](const std::vector<double>& v) {
+    boost::json::object q;
+    q["count"] = v.size();
+    q["p50"] = percentile(v, 0.5);
+    q["p90"] = percentile(v, 0.9);
+    q["p99"] = percentile(v, 0.99);
+    q["max"] = percentile(v, 1.0);
+    return q;
+  };
+  j["ttfb_ms"] = quantiles(p.ttfb_ms);
+  j["part_ms"] = quantiles(p.part_ms);
+  boost::json::array per_conn;
+  for (auto b : p.worker_bytes) per_conn.push_back(b);
+  j["bytes_per_connection"] = std::move(per_conn);
   if (failure) {
     j["error"] = describe(*failure);
     j["exit_code"] = exit_code(failure->kind());
@@ -223,7 +276,7 @@ int main_impl(int argc, char** argv) {
     write_termination_log(line);
     return exit_code(out.failure->kind());
   }
-  if (o.resolve_only) {
+  if (o.resolve_only || o.sweeping()) {
     std::fputs(out.resolve_output.c_str(), stdout);
     return 0;
   }

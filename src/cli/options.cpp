@@ -83,6 +83,11 @@ parse_result parse(int argc, const char* const* argv) {
   app.add_flag("--discard", o.discard, "download without writing anything to disk (to measure throughput)")
       ->envname("MRSI_DISCARD");
 
+  std::string sweep_c, sweep_p;
+  app.add_option("--sweep-connections", sweep_c,
+                 "comma-separated connection counts to try (sweep mode: data is discarded, a table is printed)");
+  app.add_option("--sweep-part-sizes", sweep_p, "comma-separated part sizes to try in sweep mode (e.g. 8M,16M,64M)");
+
   parse_result r;
   try {
     app.parse(argc, argv);
@@ -97,6 +102,36 @@ parse_result parse(int argc, const char* const* argv) {
     r.error = std::string("usage: mr-storage-initializer [options] SRC DEST [SRC DEST ...] (see --help)\n") +
               "error: " + e.what();
     return r;
+  }
+  auto split = [](const std::string& list) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      const auto comma = list.find(',', start);
+      const auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!item.empty()) out.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  };
+  for (const auto& item : split(sweep_c)) {
+    const auto v = parse_size(item);
+    if (!v || *v == 0 || *v > 1024) {
+      r.exit_code = 2;
+      r.error = "error: --sweep-connections: \"" + item + "\" is not a connection count from 1 to 1024";
+      return r;
+    }
+    o.sweep_connections.push_back(static_cast<std::size_t>(*v));
+  }
+  for (const auto& item : split(sweep_p)) {
+    const auto v = parse_size(item);
+    if (!v || *v == 0) {
+      r.exit_code = 2;
+      r.error = "error: --sweep-part-sizes: \"" + item + "\" is not a size like 16M";
+      return r;
+    }
+    o.sweep_part_sizes.push_back(*v);
   }
   const bool needs_pairs = !o.resolve_only;
   if (positional.empty() || (needs_pairs && positional.size() % 2 != 0)) {

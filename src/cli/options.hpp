@@ -32,6 +32,11 @@ struct options {
   std::string stats_json;
   bool resolve_only = false;
   bool discard = false;
+  // Sweep mode: run the same sources once per (connections, part size) combination, discarding
+  // the data, and print a table. Empty lists mean "just the configured value".
+  std::vector<std::size_t> sweep_connections;
+  std::vector<std::uint64_t> sweep_part_sizes;
+  bool sweeping() const { return !sweep_connections.empty() || !sweep_part_sizes.empty(); }
 };
 
 // What parse() decided: run with options, or exit now with a code after printing `output`

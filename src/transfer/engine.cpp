@@ -41,6 +41,15 @@ struct file_state {
   std::uint64_t parts_remaining = 0;
 };
 
+// A connection slot's receive buffer, tagged with the slot for per-connection statistics.
+struct worker_buffer : std::vector<char> {
+  std::size_t slot = 0;
+};
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
 struct part_task {
   file_state* f = nullptr;
   std::uint64_t index = 0;
@@ -83,9 +92,10 @@ class engine {
   asio::awaitable<void> run(std::vector<job> jobs) {
     prepare(std::move(jobs));
     const std::size_t n = std::max<std::size_t>(1, std::min(cfg_.connections, files_.size() * 64));
+    prog_.worker_bytes.assign(n, 0);
     std::size_t running = n;
     for (std::size_t i = 0; i < n; ++i) {
-      asio::co_spawn(ex_, worker(), [this, &running](std::exception_ptr e) {
+      asio::co_spawn(ex_, worker(i), [this, &running](std::exception_ptr e) {
         if (e && !failure_) {
           try {
             std::rethrow_exception(e);
@@ -136,8 +146,10 @@ class engine {
                                      " s passed before the download finished");
   }
 
-  asio::awaitable<void> worker() {
-    std::vector<char> buf(cfg_.buffer_size);
+  asio::awaitable<void> worker(std::size_t slot) {
+    worker_buffer buf;
+    buf.resize(cfg_.buffer_size);
+    buf.slot = slot;
     while (!failure_) {
       try {
         if (!parts_.empty()) {
@@ -229,7 +241,7 @@ class engine {
   // Streams the response body to [offset, offset+expected) (expected unknown: to the end),
   // buffering up to buffer_size. `written` grows by what reached the disk, even on failure.
   asio::awaitable<void> stream_body(file_state& f, http::exchange& ex, std::uint64_t offset,
-                                    std::optional<std::uint64_t> expected, std::vector<char>& buf,
+                                    std::optional<std::uint64_t> expected, worker_buffer& buf,
                                     std::uint64_t& written) {
     std::size_t fill = 0;
     std::uint64_t pos = offset;
@@ -248,6 +260,7 @@ class engine {
       }
       fill += n;
       prog_.bytes_downloaded += n;
+      prog_.worker_bytes[buf.slot] += n;
       const bool end = n == 0;
       if (fill == buf.size() || end) {
         co_await write_at(f, buf.data(), fill, pos);
@@ -355,7 +368,7 @@ class engine {
     wake();
   }
 
-  asio::awaitable<void> probe(file_state& f, std::vector<char>& buf) {
+  asio::awaitable<void> probe(file_state& f, worker_buffer& buf) {
     load_state(f);
     for (int attempt = 1;; ++attempt) {
       std::optional<error> failure;
@@ -371,14 +384,16 @@ class engine {
     }
   }
 
-  asio::awaitable<void> probe_once(file_state& f, std::vector<char>& buf) {
+  asio::awaitable<void> probe_once(file_state& f, worker_buffer& buf) {
     const bool small = f.done_record || (f.resume && !f.resume->done.empty() && f.resume->done[0]);
     const std::uint64_t want = small ? 1 : cfg_.part_size;
     http::request r;
     r.url = f.j.entry.url;
     r.headers = f.j.entry.headers;
     http::set_header(r.headers, "Range", range_header(0, want - 1));
+    const auto sent = std::chrono::steady_clock::now();
     auto ex = co_await client_.open(r, f.j.entry.sign);
+    prog_.ttfb_ms.push_back(ms_since(sent));
     check_deadline();
     const unsigned status = ex->status();
 
@@ -457,8 +472,9 @@ class engine {
     throw failure;
   }
 
-  asio::awaitable<void> download_part(part_task t, std::vector<char>& buf) {
+  asio::awaitable<void> download_part(part_task t, worker_buffer& buf) {
     file_state& f = *t.f;
+    const auto started = std::chrono::steady_clock::now();
     for (int attempt = 1;; ++attempt) {
       std::optional<error> failure;
       try {
@@ -471,11 +487,12 @@ class engine {
       }
       co_await backoff(attempt, *failure);
     }
+    prog_.part_ms.push_back(ms_since(started));
     mark_part_done(f, t.index);
     if (f.parts_remaining == 0) co_await finalize(f);
   }
 
-  asio::awaitable<void> part_once(part_task& t, std::vector<char>& buf) {
+  asio::awaitable<void> part_once(part_task& t, worker_buffer& buf) {
     file_state& f = *t.f;
     const std::uint64_t first = t.range.offset + t.written, last = t.range.last();
     http::request r;
@@ -483,7 +500,9 @@ class engine {
     r.headers = f.j.entry.headers;
     http::set_header(r.headers, "Range", range_header(first, last));
     if (!f.validator.empty()) http::set_header(r.headers, "If-Range", if_range_value(f.validator));
+    const auto sent = std::chrono::steady_clock::now();
     auto ex = co_await client_.open(r, f.j.entry.sign);
+    prog_.ttfb_ms.push_back(ms_since(sent));
     check_deadline();
     const unsigned status = ex->status();
     if (status == 200 || status == 412) {

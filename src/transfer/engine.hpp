@@ -49,6 +49,11 @@ struct progress {
   std::size_t files_done = 0;
   std::size_t files_skipped = 0;       // already complete in DEST
   std::uint64_t retries = 0;
+  // Measurements for --stats-json and benchmarks (one entry per request or part; a few bytes
+  // each, so bounded by the number of parts, not by the bytes moved).
+  std::vector<double> ttfb_ms;                 // request sent -> response headers received
+  std::vector<double> part_ms;                 // a part's first request -> its last byte written
+  std::vector<std::uint64_t> worker_bytes;     // body bytes received per connection slot
 };
 
 // Runs all jobs to completion. Throws mrsi::error for the first failure that retries could not
