@@ -29,16 +29,16 @@ bool bypasses_proxy(std::string_view host_in, std::string_view no_proxy) {
     const auto comma = no_proxy.find(',');
     std::string entry = lower(trim(no_proxy.substr(0, comma)));
     no_proxy.remove_prefix(comma == std::string_view::npos ? no_proxy.size() : comma + 1);
-    if (entry.empty()) continue;
     if (entry == "*") return true;
-    if (entry.front() == '[') {
+    if (!entry.empty() && entry.front() == '[') {
       const auto close = entry.find(']');
       entry = entry.substr(1, close == std::string::npos ? std::string::npos : close - 1);
     } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
-      entry = entry.substr(0, entry.find(':'));
+      entry = entry.substr(0, entry.find(':'));  // host:port; the port is ignored
     }
-    if (entry.front() == '.') entry.erase(0, 1);
-    if (entry.front() == '*' ) entry.erase(0, entry.size() > 1 && entry[1] == '.' ? 2 : 1);
+    if (entry.starts_with("*.")) entry.erase(0, 2);
+    else if (entry.starts_with(".")) entry.erase(0, 1);
+    if (entry.empty()) continue;
     if (host == entry) return true;
     if (host.size() > entry.size() && host.ends_with(entry) && host[host.size() - entry.size() - 1] == '.')
       return true;
@@ -46,38 +46,71 @@ bool bypasses_proxy(std::string_view host_in, std::string_view no_proxy) {
   return false;
 }
 
+namespace {
+
+// Decodes %XX escapes of a URL's userinfo; nullopt for a broken escape.
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+      return std::nullopt;
+    out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+    i += 2;
+  }
+  return out;
+}
+
+bool valid_port(std::string_view p) {
+  if (p.empty() || p.size() > 5 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  const int v = std::stoi(std::string(p));
+  return v >= 1 && v <= 65535;
+}
+
+}  // namespace
+
 std::optional<proxy_endpoint> parse_proxy(std::string_view value) {
   value = trim(value);
   if (value.empty()) return std::nullopt;
+  const auto bad = [&](const std::string& why) {
+    return error(errc::usage, "proxy " + redact_url(value) + ": " + why);
+  };
   std::string_view rest = value;
   if (auto p = rest.find("://"); p != std::string_view::npos) {
-    const std::string scheme = lower(rest.substr(0, p));
-    if (scheme != "http")
-      throw error(errc::usage, "proxy " + redact_url(value) + ": only http:// proxies are supported");
+    if (lower(rest.substr(0, p)) != "http") throw bad("only http:// proxies are supported");
     rest.remove_prefix(p + 3);
   }
   rest = rest.substr(0, rest.find('/'));
   proxy_endpoint ep;
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    ep.basic_auth = std::string(rest.substr(0, at));
+    auto userinfo = percent_decode(rest.substr(0, at));
+    if (!userinfo) throw bad("invalid percent-encoding in the user name or password");
+    ep.basic_auth = *userinfo;
     rest.remove_prefix(at + 1);
   }
+  std::string_view port;
   if (!rest.empty() && rest.front() == '[') {
     const auto close = rest.find(']');
-    if (close == std::string_view::npos)
-      throw error(errc::usage, "proxy " + redact_url(value) + ": unterminated IPv6 address");
+    if (close == std::string_view::npos) throw bad("unterminated IPv6 address");
     ep.host = std::string(rest.substr(1, close - 1));
     rest.remove_prefix(close + 1);
-    if (!rest.empty() && rest.front() == ':') ep.port = std::string(rest.substr(1));
-  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    if (!rest.empty()) {
+      if (rest.front() != ':') throw bad("expected http://host:port");
+      port = rest.substr(1);  // may be empty ("host:"): the default port, as in any URL
+    }
+  } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
     ep.host = std::string(rest.substr(0, colon));
-    ep.port = std::string(rest.substr(colon + 1));
+    port = rest.substr(colon + 1);
   } else {
     ep.host = std::string(rest);
   }
-  if (ep.port.empty()) ep.port = "80";
-  if (ep.host.empty() || !std::all_of(ep.port.begin(), ep.port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    throw error(errc::usage, "proxy " + redact_url(value) + ": expected http://host:port");
+  if (ep.host.empty() || (!port.empty() && !valid_port(port))) throw bad("expected http://host:port");
+  ep.port = port.empty() ? "80" : std::string(port);
   return ep;
 }
 

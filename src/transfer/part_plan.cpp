@@ -2,12 +2,13 @@
 #include "transfer/part_plan.hpp"
 
 #include <charconv>
+#include <strings.h>
 
 namespace mrsi::transfer {
 
 std::uint64_t part_count(std::uint64_t size, std::uint64_t part_size) {
   if (size == 0 || part_size == 0) return 0;
-  return (size + part_size - 1) / part_size;
+  return size / part_size + (size % part_size != 0);  // no overflow near 2^64
 }
 
 byte_range part_range(std::uint64_t size, std::uint64_t part_size, std::uint64_t index) {
@@ -31,7 +32,7 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
 std::optional<content_range> parse_content_range(std::string_view v) {
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
   while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-  if (!v.starts_with("bytes ")) return std::nullopt;
+  if (v.size() < 6 || ::strncasecmp(v.data(), "bytes ", 6) != 0) return std::nullopt;  // units are case-insensitive
   v.remove_prefix(6);
   const auto slash = v.find('/');
   if (slash == std::string_view::npos) return std::nullopt;

@@ -49,7 +49,7 @@ class error : public std::runtime_error {
   bool retryable_;
 };
 
-// "message (HTTP 404, url https://h/p, server: NoSuchKey: The key does not exist, request id X)"
+// "message (HTTP 404, url https://h/p, server said: NoSuchKey: The key does not exist, request id X)"
 std::string describe(const error& e);
 
 }  // namespace mrsi

@@ -48,6 +48,14 @@ std::string redact_url(std::string_view url) {
     }
     out.append(authority);
     rest.remove_prefix(auth_end);
+  } else if (const auto at = rest.find('@'); at != std::string_view::npos && at < rest.find_first_of("/?#")) {
+    // "user:password@host:port" without a scheme (proxy settings are often written so).
+    std::string_view userinfo = rest.substr(0, at);
+    const auto colon = userinfo.find(':');
+    out.append(userinfo.substr(0, colon));
+    if (colon != std::string_view::npos) out.append(":REDACTED");
+    out.push_back('@');
+    rest.remove_prefix(at + 1);
   }
   const auto q = rest.find('?');
   if (q == std::string_view::npos) {
@@ -86,7 +94,8 @@ bool is_secret_header(std::string_view name) {
   const std::string n = lower(name);
   if (n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie" ||
       n == "x-amz-security-token" || n == "x-api-key" || n == "api-key" ||
-      n == "x-goog-api-key" || n == "x-auth-token")
+      n == "x-goog-api-key" || n == "x-auth-token" || n == "x-goog-encryption-key" ||
+      n == "x-amz-server-side-encryption-customer-key" || n == "x-amz-copy-source-server-side-encryption-customer-key")
     return true;
   // Azure customer-provided keys and the like.
   return n.starts_with("x-ms-") && n.find("key") != std::string::npos;

@@ -9,8 +9,8 @@ namespace mrsi {
 
 // Drops the password of user:password@, and replaces the value of every query parameter that can
 // carry a credential (X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token, sig, token, ...) with
-// "REDACTED". Works on anything URL-shaped and leaves unparsable text untouched but truncated of
-// its query.
+// "REDACTED". Works on anything URL-shaped, with or without a scheme; parameters are recognised
+// by name, so unparsable text keeps its shape with the secret values replaced.
 std::string redact_url(std::string_view url);
 
 // True for header names whose values are secrets (Authorization, Proxy-Authorization, Cookie,

@@ -14,8 +14,8 @@ std::chrono::milliseconds backoff_delay(const retry_policy& p, int retry, double
   const double cap = static_cast<double>(p.max_delay.count());
   const double exp = std::min(cap, base * std::pow(2.0, std::min(retry - 1, 30)));
   random01 = std::clamp(random01, 0.0, 1.0);
-  // "Full jitter" keeps many clients that failed together from retrying together, but never
-  // drops below half the step so a retry storm still slows down.
+  // Jitter keeps many clients that failed together from retrying together; staying above half
+  // the step keeps a retry storm slowing down.
   return std::chrono::milliseconds(static_cast<long long>(exp / 2 + exp / 2 * random01));
 }
 
@@ -29,13 +29,19 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v, std::i
     if (ec != std::errc{} || p != v.data() + v.size()) return std::nullopt;
     return std::chrono::seconds(s);
   }
-  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
-  std::tm tm{};
+  // IMF-fixdate, then the obsolete RFC 850 and asctime forms recipients must still accept.
   std::string s(v);
-  const char* end = ::strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
-  const std::int64_t when = ::timegm(&tm);
-  return std::chrono::seconds(std::max<std::int64_t>(0, when - now));
+  std::optional<std::int64_t> when;
+  for (const char* fmt : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"}) {
+    std::tm tm{};
+    const char* end = ::strptime(s.c_str(), fmt, &tm);
+    if (end && *end == '\0') {
+      when = ::timegm(&tm);
+      break;
+    }
+  }
+  if (!when) return std::nullopt;
+  return std::chrono::seconds(std::max<std::int64_t>(0, *when - now));
 }
 
 bool is_retryable_status(unsigned s) noexcept {

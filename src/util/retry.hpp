@@ -14,8 +14,9 @@ struct retry_policy {
   std::chrono::milliseconds max_delay{std::chrono::seconds(20)};
 };
 
-// Delay before retry number `retry` (1 = first retry): full jitter over
-// min(max_delay, base_delay * 2^(retry-1)); `random01` in [0,1) makes it deterministic in tests.
+// Delay before retry number `retry` (1 = first retry): a random point in the upper half of
+// step = min(max_delay, base_delay * 2^(retry-1)), i.e. [step/2, step]; `random01` in [0,1) makes it
+// deterministic in tests.
 std::chrono::milliseconds backoff_delay(const retry_policy& p, int retry, double random01);
 
 // Parses a Retry-After header value: delta-seconds or an HTTP-date relative to `now_epoch_s`.

@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <string>
 
@@ -11,38 +12,48 @@ namespace mrsi {
 std::optional<std::uint64_t> parse_size(std::string_view t) {
   while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
   while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  // Exact integer arithmetic: a double would round 2^53+1 and misreport values near 2^64.
+  using u128 = unsigned __int128;
+  constexpr u128 max64 = std::numeric_limits<std::uint64_t>::max();
+  u128 whole = 0, frac = 0, frac_scale = 1;
   std::size_t i = 0;
-  bool dot = false, digits = false;
-  while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || (t[i] == '.' && !dot))) {
-    if (t[i] == '.') dot = true;
-    else digits = true;
-    ++i;
+  bool digits = false;
+  for (; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i) {
+    whole = whole * 10 + static_cast<unsigned>(t[i] - '0');
+    if (whole > max64) return std::nullopt;
+    digits = true;
+  }
+  if (i < t.size() && t[i] == '.') {
+    for (++i; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i) {
+      digits = true;
+      if (frac_scale < u128(1000000000000000000ull)) {  // 18 decimals are plenty
+        frac = frac * 10 + static_cast<unsigned>(t[i] - '0');
+        frac_scale *= 10;
+      }
+    }
   }
   if (!digits) return std::nullopt;
-  const double number = std::stod(std::string(t.substr(0, i)));
   std::string suffix;
   for (char c : t.substr(i)) suffix.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  double mult = 1;
-  if (suffix.empty() || suffix == "b") mult = 1;
-  else {
+  u128 mult = 1;
+  if (!suffix.empty() && suffix != "b") {
     static constexpr std::string_view units = "kmgt";
     const auto u = units.find(suffix[0]);
     const std::string rest = suffix.substr(1);
     if (u == std::string_view::npos || !(rest.empty() || rest == "b" || rest == "ib")) return std::nullopt;
-    mult = std::pow(1024.0, static_cast<double>(u + 1));
+    for (std::size_t k = 0; k <= u; ++k) mult *= 1024;
   }
-  const double v = number * mult;
-  if (v >= 18446744073709551615.0 || v != std::floor(v)) {
-    if (v >= 18446744073709551615.0) return std::nullopt;
-  }
-  return static_cast<std::uint64_t>(std::llround(v));
+  const u128 value = whole * mult + frac * mult / frac_scale;  // fractions of a byte round down
+  if (value > max64) return std::nullopt;
+  return static_cast<std::uint64_t>(value);
 }
 
 std::string format_bytes(std::uint64_t b) {
   static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(b);
   int u = 0;
-  while (v >= 1024 && u < 4) {
+  // Move up a unit when two decimals would print 1024.00 (1048575 B is "1.00 MiB").
+  while (u < 4 && v >= 1024 - 0.005) {
     v /= 1024;
     ++u;
   }
