@@ -85,6 +85,7 @@ class engine {
     if (cfg_.part_size == 0) cfg_.part_size = 16ull << 20;
     if (cfg_.buffer_size < 4096) cfg_.buffer_size = 4096;
     if (cfg_.retry.max_attempts < 1) cfg_.retry.max_attempts = 1;
+    allowed_ = cfg_.connections;
   }
 
   ~engine() { disk_.join(); }
@@ -152,26 +153,38 @@ class engine {
     buf.slot = slot;
     while (!failure_) {
       try {
+        const bool work_left = !parts_.empty() || next_file_ < files_.size();
+        if (!work_left) {
+          if (probing_ == 0) break;
+          co_await signal_.async_wait(use_tuple);  // a probe may still add parts
+          continue;
+        }
+        if (busy_ >= allowed_) {
+          co_await signal_.async_wait(use_tuple);  // throttled: wait for a slot
+          continue;
+        }
+        ++busy_;
+        struct busy_guard {
+          engine* e;
+          ~busy_guard() {
+            --e->busy_;
+            e->wake();
+          }
+        } busy{this};
         if (!parts_.empty()) {
           part_task t = parts_.front();
           parts_.pop_front();
           co_await download_part(t, buf);
-        } else if (next_file_ < files_.size()) {
+        } else {
           file_state& f = *files_[next_file_++];
           struct probing_guard {
             engine* e;
-            ~probing_guard() {
-              --e->probing_;
-              e->wake();
-            }
+            ~probing_guard() { --e->probing_; }
           } guard{this};
           ++probing_;
           co_await probe(f, buf);
-        } else if (probing_ > 0) {
-          co_await signal_.async_wait(use_tuple);
-        } else {
-          break;
         }
+        succeeded();
       } catch (const error& e) {
         if (!failure_) failure_ = e;
         wake();
@@ -179,10 +192,35 @@ class engine {
     }
   }
 
+  // Additive increase: after `allowed_` successes in a row, one more connection may work.
+  void succeeded() {
+    if (allowed_ < cfg_.connections && ++successes_ >= allowed_) {
+      ++allowed_;
+      successes_ = 0;
+      wake();
+    }
+  }
+
+  // Multiplicative decrease when the server says it is overloaded (429, 503 SlowDown), at most
+  // once a second so that one burst of refusals counts once.
+  void throttled(unsigned status) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_cut_ < std::chrono::seconds(1)) return;
+    last_cut_ = now;
+    successes_ = 0;
+    const std::size_t before = allowed_;
+    allowed_ = std::max<std::size_t>(1, allowed_ / 2);
+    if (allowed_ < before)
+      log(cfg_.log, log_level::warn,
+          "the server is throttling (HTTP " + std::to_string(status) + "): concurrency reduced from " +
+              std::to_string(before) + " to " + std::to_string(allowed_));
+  }
+
   // Waits before retry number `attempt`, honouring the server's Retry-After.
   asio::awaitable<void> backoff(int attempt, const error& e) {
     check_deadline();
     ++prog_.retries;
+    if (const auto st = e.diag().http_status; st && (*st == 429 || *st == 503)) throttled(*st);
     std::uniform_real_distribution<double> dist(0.0, 1.0);
     auto delay = backoff_delay(cfg_.retry, attempt, dist(rng_));
     if (e.diag().retry_after_s)
@@ -591,6 +629,10 @@ class engine {
   std::vector<std::unique_ptr<file_state>> files_;
   std::size_t next_file_ = 0;
   std::size_t probing_ = 0;
+  std::size_t busy_ = 0;     // workers holding a task
+  std::size_t allowed_ = 0;  // how many may hold one: cfg_.connections unless throttled
+  std::size_t successes_ = 0;
+  std::chrono::steady_clock::time_point last_cut_{};
   std::deque<part_task> parts_;
   std::optional<error> failure_;
 };
