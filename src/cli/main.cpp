@@ -16,6 +16,7 @@
 #include "registry/registry_client.hpp"
 #include "registry/registry_uri.hpp"
 #include "storage/provider_factory.hpp"
+#include "storage/s3_config.hpp"
 #include "transfer/engine.hpp"
 #include "util/error.hpp"
 #include "util/redact.hpp"
@@ -79,21 +80,53 @@ struct run_outcome {
   std::string resolve_output;  // what goes to stdout: --resolve-only JSON or the sweep table
 };
 
+// HTTP clients by the TLS and timeout settings their sources need: KServe's S3 variables
+// (AWS_CA_BUNDLE, S3_VERIFY_SSL, S3_*_TIMEOUT) apply to s3:// only; explicit flags still win.
+class client_set {
+ public:
+  client_set(asio::any_io_executor ex, const options& o, const env_map& env, const log_fn& log)
+      : ex_(std::move(ex)), o_(o), env_(env), base_(client_config_from(o, env, log)), default_(ex_, base_) {}
+
+  http::client& base() { return default_; }
+
+  http::client& for_scheme(const std::string& scheme) {
+    if (scheme != "s3") return default_;
+    if (!s3_) {
+      auto cfg = base_;
+      storage::s3::apply_to_client_config(storage::s3::load_config(env_), cfg);
+      if (!o_.ca_bundle.empty()) cfg.ca_bundle = o_.ca_bundle;
+      if (o_.insecure) cfg.insecure = true;
+      s3_.emplace(ex_, cfg);
+    }
+    return *s3_;
+  }
+
+ private:
+  asio::any_io_executor ex_;
+  const options& o_;
+  const env_map& env_;
+  http::client_config base_;
+  http::client default_;
+  std::optional<http::client> s3_;
+};
+
 // Resolves and lists every SRC into jobs for the engine.
-asio::awaitable<std::vector<transfer::job>> list_sources(const options& o, const env_map& env, http::client& client,
+asio::awaitable<std::vector<transfer::job>> list_sources(const options& o, const env_map& env, client_set& clients,
                                                          reporter& rep) {
   std::vector<transfer::job> jobs;
   for (const auto& [src_in, dest] : o.pairs) {
     std::string src = src_in;
-    if (is_model_registry(src)) src = (co_await resolve_registry(src, env, client, o, rep)).model_artifact.uri;
-    auto provider = storage::make_provider(src, env);
+    if (is_model_registry(src))
+      src = (co_await resolve_registry(src, env, clients.base(), o, rep)).model_artifact.uri;
+    auto provider = storage::make_provider(src, env, rep.sink());
+    http::client& client = clients.for_scheme(storage::uri_scheme(src));
     auto m = co_await provider->list(src, client);
     if (m.extract_archive)
       rep.log(log_level::warn, "archive extraction is not supported yet; " + m.source_description +
                                    " is saved as it is");
     rep.log(log_level::info, "fetching " + m.source_description + " (" + std::to_string(m.files.size()) +
                                  " file(s)) into " + dest);
-    for (auto& f : m.files) jobs.push_back(transfer::job{std::move(f), std::filesystem::path(dest)});
+    for (auto& f : m.files) jobs.push_back(transfer::job{std::move(f), std::filesystem::path(dest), &client});
   }
   co_return jobs;
 }
@@ -142,7 +175,8 @@ asio::awaitable<void> sweep(const std::vector<transfer::job>& jobs, http::client
 
 asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, run_outcome& out) {
   auto ex = co_await asio::this_coro::executor;
-  http::client client(ex, client_config_from(o, env, rep.sink()));
+  client_set clients(ex, o, env, rep.sink());
+  http::client& client = clients.base();
 
   if (o.resolve_only) {
     for (const auto& [src, dest] : o.pairs) {
@@ -154,7 +188,7 @@ asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, r
     co_return;
   }
 
-  auto jobs = co_await list_sources(o, env, client, rep);
+  auto jobs = co_await list_sources(o, env, clients, rep);
   if (o.sweeping()) {
     co_await sweep(jobs, client, o, rep, out);
     co_return;

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "storage/http_provider.hpp"
+#include "storage/s3_provider.hpp"
 #include "util/error.hpp"
 #include "util/redact.hpp"
 
@@ -20,14 +21,15 @@ std::string uri_scheme(std::string_view uri) {
   return s;
 }
 
-std::unique_ptr<provider> make_provider(std::string_view uri, const env_map& env) {
+std::unique_ptr<provider> make_provider(std::string_view uri, const env_map& env, log_fn log) {
   const std::string scheme = uri_scheme(uri);
   if (scheme == "http" || scheme == "https") return make_http_provider(env);
+  if (scheme == "s3") return s3::make_s3_provider(env, std::move(log));
   if (scheme.empty())
     throw error(errc::usage, "\"" + redact_url(uri) + "\" is not a URI (expected scheme://...; supported: "
-                             "model-registry, http, https)");
+                             "model-registry, http, https, s3)");
   throw error(errc::usage, "unsupported scheme \"" + scheme + "\" in " + redact_url(uri) +
-                               " (supported: model-registry, http, https)");
+                               " (supported: model-registry, http, https, s3)");
 }
 
 }  // namespace mrsi::storage

@@ -7,6 +7,7 @@
 
 #include "storage/provider.hpp"
 #include "util/env.hpp"
+#include "util/log.hpp"
 
 namespace mrsi::storage {
 
@@ -14,6 +15,6 @@ namespace mrsi::storage {
 std::string uri_scheme(std::string_view uri);
 
 // A provider for the URI's scheme. Throws mrsi::error(usage) naming an unsupported scheme.
-std::unique_ptr<provider> make_provider(std::string_view uri, const env_map& env);
+std::unique_ptr<provider> make_provider(std::string_view uri, const env_map& env, log_fn log = {});
 
 }  // namespace mrsi::storage

@@ -141,6 +141,8 @@ class engine {
 
   void wake() { signal_.cancel(); }
 
+  http::client& client_of(const file_state& f) { return f.j.client ? *f.j.client : client_; }
+
   void check_deadline() const {
     if (deadline_ && std::chrono::steady_clock::now() > *deadline_)
       throw error(errc::network, "the overall deadline of " + std::to_string(cfg_.deadline.count()) +
@@ -423,6 +425,12 @@ class engine {
   }
 
   asio::awaitable<void> probe_once(file_state& f, worker_buffer& buf) {
+    if (f.j.entry.size == 0 && !f.done_record) {
+      // An empty object from a listing: nothing to request (a range of it cannot be satisfied).
+      setup_stream(f, 0, f.j.entry.etag);
+      co_await finalize(f);
+      co_return;
+    }
     const bool small = f.done_record || (f.resume && !f.resume->done.empty() && f.resume->done[0]);
     const std::uint64_t want = small ? 1 : cfg_.part_size;
     http::request r;
@@ -430,13 +438,19 @@ class engine {
     r.headers = f.j.entry.headers;
     http::set_header(r.headers, "Range", range_header(0, want - 1));
     const auto sent = std::chrono::steady_clock::now();
-    auto ex = co_await client_.open(r, f.j.entry.sign);
+    auto ex = co_await client_of(f).open(r, f.j.entry.sign);
     prog_.ttfb_ms.push_back(ms_since(sent));
     check_deadline();
     const unsigned status = ex->status();
 
     if (status == 206) {
       auto cr = ex->header("Content-Range") ? parse_content_range(*ex->header("Content-Range")) : std::nullopt;
+      if (!cr && ex->header("Content-Range") && ex->header("Content-Range")->ends_with("/0")) {
+        // Some servers (s3rver) answer a range of an empty object with 206 "bytes 0-0/0".
+        setup_stream(f, 0, validator_from(ex->headers()));
+        co_await finalize(f);
+        co_return;
+      }
       if (!cr || !cr->first || *cr->first != 0 || !cr->total) {
         diagnostics d = diag_for(*ex);
         throw error(errc::source, "unusable Content-Range \"" + std::string(ex->header("Content-Range").value_or("")) +
@@ -539,7 +553,7 @@ class engine {
     http::set_header(r.headers, "Range", range_header(first, last));
     if (!f.validator.empty()) http::set_header(r.headers, "If-Range", if_range_value(f.validator));
     const auto sent = std::chrono::steady_clock::now();
-    auto ex = co_await client_.open(r, f.j.entry.sign);
+    auto ex = co_await client_of(f).open(r, f.j.entry.sign);
     prog_.ttfb_ms.push_back(ms_since(sent));
     check_deadline();
     const unsigned status = ex->status();

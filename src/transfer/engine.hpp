@@ -38,6 +38,7 @@ struct engine_config {
 struct job {
   storage::manifest_entry entry;
   std::filesystem::path dest_dir;
+  http::client* client = nullptr;  // the client for this source (TLS settings differ); null: run_transfer's
 };
 
 // Live counters, updated on the io_context thread; readers on that thread see consistent values.
