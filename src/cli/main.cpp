@@ -10,6 +10,7 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
+#include "archive/extract.hpp"
 #include "cli/options.hpp"
 #include "cli/reporter.hpp"
 #include "http/client.hpp"
@@ -78,6 +79,7 @@ struct run_outcome {
   transfer::progress prog;
   std::optional<error> failure;
   std::string resolve_output;  // what goes to stdout: --resolve-only JSON or the sweep table
+  std::vector<std::filesystem::path> archives;  // downloaded archives to unpack into their DEST
 };
 
 // HTTP clients by the TLS and timeout settings their sources need: KServe's S3 variables
@@ -112,7 +114,7 @@ class client_set {
 
 // Resolves and lists every SRC into jobs for the engine.
 asio::awaitable<std::vector<transfer::job>> list_sources(const options& o, const env_map& env, client_set& clients,
-                                                         reporter& rep) {
+                                                         reporter& rep, std::vector<std::filesystem::path>& archives) {
   std::vector<transfer::job> jobs;
   for (const auto& [src_in, dest] : o.pairs) {
     std::string src = src_in;
@@ -122,8 +124,7 @@ asio::awaitable<std::vector<transfer::job>> list_sources(const options& o, const
     http::client& client = clients.for_scheme(storage::uri_scheme(src));
     auto m = co_await provider->list(src, client);
     if (m.extract_archive)
-      rep.log(log_level::warn, "archive extraction is not supported yet; " + m.source_description +
-                                   " is saved as it is");
+      for (const auto& f : m.files) archives.push_back(std::filesystem::path(dest) / f.relative_path);
     rep.log(log_level::info, "fetching " + m.source_description + " (" + std::to_string(m.files.size()) +
                                  " file(s)) into " + dest);
     for (auto& f : m.files) jobs.push_back(transfer::job{std::move(f), std::filesystem::path(dest), &client});
@@ -173,6 +174,18 @@ asio::awaitable<void> sweep(const std::vector<transfer::job>& jobs, http::client
   }
 }
 
+// Unpacks each downloaded archive into the directory it was downloaded to. Runs after the
+// io_context has finished, so the blocking work never holds up network I/O.
+void extract_all(const std::vector<std::filesystem::path>& archives, reporter& rep) {
+  for (const auto& a : archives) {
+    rep.log(log_level::info, "extracting " + a.filename().string() + " into " + a.parent_path().string());
+    const auto r = archive::extract_archive(a, a.parent_path());
+    for (const auto& w : r.warnings) rep.log(log_level::warn, w);
+    rep.log(log_level::info, "extracted " + std::to_string(r.files) + " file(s), " + std::to_string(r.bytes) +
+                                 " bytes from " + a.filename().string());
+  }
+}
+
 asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, run_outcome& out) {
   auto ex = co_await asio::this_coro::executor;
   client_set clients(ex, o, env, rep.sink());
@@ -188,7 +201,7 @@ asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, r
     co_return;
   }
 
-  auto jobs = co_await list_sources(o, env, clients, rep);
+  auto jobs = co_await list_sources(o, env, clients, rep, out.archives);
   if (o.sweeping()) {
     co_await sweep(jobs, client, o, rep, out);
     co_return;
@@ -300,6 +313,13 @@ int main_impl(int argc, char** argv) {
     }
   });
   ioc.run();
+  if (!out.failure && !o.discard && !o.sweeping()) {
+    try {
+      extract_all(out.archives, rep);
+    } catch (const error& x) {
+      out.failure = x;
+    }
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rep.finish_progress();
   write_stats(o, out.prog, wall, out.failure, rep);

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 
+#include "archive/extract.hpp"
 #include "util/error.hpp"
 #include "util/redact.hpp"
 
@@ -66,6 +67,8 @@ class http_provider final : public provider {
     manifest_entry e;
     e.url = uri;
     e.relative_path = url_file_name(uri);
+    // KServe parity: a single archive is unpacked into DEST and removed.
+    m.extract_archive = archive::is_archive_name(e.relative_path.string());
     e.headers = headers_from_env(env_, parsed->host_address());
     m.files.push_back(std::move(e));
     co_return m;
