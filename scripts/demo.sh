@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The README's demo: builds the tool, generates a small model (a ~300 MiB model.safetensors plus
-# config.json, tokenizer.json and README.md) in a temp dir, serves it from nginx over HTTP and
-# HTTPS (a CA made at run time) on free 127.0.0.1 ports, downloads it with several SRC DEST pairs
-# into ${DEST:-./demo-models} and prints the result with sizes and a sha256 check against the
-# source. Servers and temp files are removed on exit.
+# config.json, tokenizer.json and README.md) in a temp dir, uploads it to a local S3 server
+# (s3rver, which checks SigV4) on a free 127.0.0.1 port, registers it in the test Model Registry
+# (test/support/registry_server.py) as version v2 of "demo-llm", then runs
+#   mr-storage-initializer model-registry://demo-llm/v2 ${DEST:-./demo-models}
+# and prints the resulting tree with sizes and a sha256 check against the source. Servers and
+# temp files are removed on exit.
 #
-# To add a source (e.g. model-registry://), start its server in start_servers and append
-# "SRC DEST" pairs to the `pairs` array in add_sources; the check compares every file in DEST
-# with the file of the same name in the generated model.
+# To add a source, start its server in start_servers and append "SRC DEST" pairs to the `pairs`
+# array in add_sources; the check compares every file in DEST with the generated model.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -78,42 +79,52 @@ EOF
 }
 
 start_servers() {
-  step "serving the model from nginx over HTTP and HTTPS on 127.0.0.1"
-  local info="$work/nginx.json"
-  "$python" "$root/test/support/servers.py" nginx --root "$model" --tls-dir "$work/tls" \
-    --max-seconds 3600 >"$info" 2>"$work/servers.log" &
+  step "starting a local S3 server (s3rver) and uploading the model to s3://models/demo-llm/v2/"
+  mkdir -p "$work/s3"
+  node --openssl-legacy-provider "$root/test/support/s3_server.js" --dir "$work/s3" --bucket models \
+    >"$work/s3.json" 2>"$work/s3.log" &
   server_pids+=("$!")
+  wait_for_file "$work/s3.json" "$work/s3.log"
+  s3_port=$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$work/s3.json")
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$s3_port"
+  env -u AWS_CA_BUNDLE aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp --recursive --only-show-errors \
+    "$model" s3://models/demo-llm/v2/
+  echo "S3 $AWS_ENDPOINT_URL (bucket models)"
+
+  step "starting the test Model Registry with demo-llm v1 (archived) and v2 -> s3://models/demo-llm/v2"
+  "$python" "$root/test/support/registry_server.py" --fixture "$root/test/support/registry/demo.json" \
+    --set MODEL_URI=s3://models/demo-llm/v2 >"$work/registry.port" 2>"$work/registry.log" &
+  server_pids+=("$!")
+  wait_for_file "$work/registry.port" "$work/registry.log"
+  export MODEL_REGISTRY_BASE_URL="127.0.0.1:$(head -n1 "$work/registry.port")"
+  echo "Model Registry http://$MODEL_REGISTRY_BASE_URL"
+}
+
+# Waits (10 s at most) until a server has written its first line to $1; shows its log $2 if not.
+wait_for_file() {
   for _ in $(seq 200); do
-    [ -s "$info" ] && break
-    kill -0 "${server_pids[-1]}" 2>/dev/null || { cat "$work/servers.log" >&2; exit 1; }
+    [ -s "$1" ] && return 0
+    kill -0 "${server_pids[-1]}" 2>/dev/null || break
     sleep 0.05
   done
-  [ -s "$info" ] || { echo "demo: nginx did not start within 10 s" >&2; exit 1; }
-  http_url=$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["http_url"])' "$info")
-  https_url=$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["https_url"])' "$info")
-  ca_cert="$work/tls/ca.pem"
-  echo "HTTP  $http_url"
-  echo "HTTPS $https_url (CA $ca_cert)"
+  cat "$2" >&2
+  echo "demo: a server did not start" >&2
+  exit 1
 }
 
 add_sources() {
-  # SRC DEST pairs: the big file over HTTPS (trusting the run-time CA), the small ones over HTTP.
-  pairs=(
-    "${https_url}model.safetensors" "$dest"
-    "${http_url}config.json" "$dest"
-    "${http_url}tokenizer.json" "$dest"
-    "${http_url}README.md" "$dest"
-  )
-  tool_flags=(--ca-bundle "$ca_cert")
+  pairs=("model-registry://demo-llm/v2" "$dest")
+  tool_flags=()
 }
 
 download() {
+  step "resolving model-registry://demo-llm/v2 (--resolve-only)"
+  "$bin" --resolve-only model-registry://demo-llm/v2
   step "downloading into $dest"
   printf '%q ' "$bin" "${tool_flags[@]}" "${pairs[@]}"
   echo
-  # The demo's TLS trust comes from --ca-bundle only, not from the machine's bundle variables.
-  env -u AWS_CA_BUNDLE -u CURL_CA_BUNDLE -u SSL_CERT_FILE \
-    "$bin" "${tool_flags[@]}" "${pairs[@]}"
+  "$bin" "${tool_flags[@]}" "${pairs[@]}"
 }
 
 check() {
