@@ -28,7 +28,6 @@ import resource
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -504,7 +503,20 @@ def s3_command(tool, ctx, endpoint, prefix, dest, keys):
 
 # ---- servers and proxies ----------------------------------------------------------------------
 
-class RandomResetProxy(fault_proxy.FaultProxy):
+class _QuietStop:
+    """Cancels and awaits every task still on the proxy's private loop when it stops (else
+    asyncio prints 'Task was destroyed but it is pending' for connections open at that time)."""
+
+    async def _stop_async(self):
+        import asyncio
+        await super()._stop_async()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class RandomResetProxy(_QuietStop, fault_proxy.FaultProxy):
     """FaultProxy whose every connection is reset after a random number of bytes in
     [fault_min, fault_max] (seeded, so each run sees the same sequence)."""
 
@@ -521,7 +533,7 @@ class RandomResetProxy(fault_proxy.FaultProxy):
         return self.rng.randint(self.fault_min, self.fault_max), None
 
 
-class DelayProxy(fault_proxy.FaultProxy):
+class DelayProxy(_QuietStop, fault_proxy.FaultProxy):
     """FaultProxy that holds every chunk the client sends for `delay_ms` before forwarding it
     (a delay line: each request reaches the server delay_ms later, so every request, not only
     the first on a connection, pays it). FaultProxy's own latency_ms adds the same once per
@@ -807,6 +819,22 @@ def summarize(runs, tools):
         for r in rs:
             if r.note:
                 s.notes.append(f"round {r.round}: {r.note}")
+        st = [r.stats for r in good if r.stats]
+        if st:
+            def pct(kind, q):
+                vals = [x[kind][q] for x in st if x.get(kind) and x[kind].get("count")]
+                return med(vals)
+            bits = []
+            for kind, label in (("ttfb_ms", "time to first byte"), ("part_ms", "part latency")):
+                p50, p99 = pct(kind, "p50"), pct(kind, "p99")
+                if p50 is not None:
+                    bits.append(f"{label} p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            per_conn = [x.get("bytes_per_connection") or [] for x in st]
+            used = med([sum(1 for b in pc if b) for pc in per_conn])
+            if used is not None:
+                bits.append(f"{used:.0f} connections carried data")
+            if bits:
+                s.notes.insert(0, "its own --stats-json (medians over runs): " + "; ".join(bits))
         out[tool] = s
     return out
 
@@ -903,7 +931,7 @@ def tool_versions(bin_path):
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     return {
-        "mr-storage-initializer": f"{first([bin_path, '--version'])} (commit {commit})",
+        "mr-storage-initializer": f"{first([bin_path, '--version'])} (source tree at {commit})",
         "curl": first(["curl", "--version"]),
         "aria2c": first(["aria2c", "--version"]),
         "wget": first(["wget", "--version"]),
@@ -1134,6 +1162,7 @@ def main(argv=None):
     p.add_argument("--big-size", type=parse_size, help="override the size for scenarios 1, 1d, 2")
     p.add_argument("--check", action="store_true",
                    help="exit 1 when bytes were wrong or a run failed outside scenario 7")
+    p.add_argument("--raw", help="write every run's record (and our --stats-json) as JSON here")
     p.add_argument("--keep", action="store_true",
                    help="keep the work folder with the data and every run's command and output")
     p.add_argument("--netns-worker", help=argparse.SUPPRESS)
@@ -1179,11 +1208,23 @@ def main(argv=None):
     logs.mkdir()
     rclone_conf = home / "rclone.conf"
     rclone_conf.write_text("")
-    ctx = Ctx(bin=str(Path(args.bin).resolve()), home=home, logs=logs,
+    # Run a private copy: the binary in build/ may be rebuilt while the benchmark runs.
+    bin_copy = run_dir / "mr-storage-initializer"
+    if os.access(args.bin, os.X_OK):
+        shutil.copy2(args.bin, bin_copy)
+    else:
+        bin_copy = Path(args.bin)
+    ctx = Ctx(bin=str(bin_copy.resolve()), home=home, logs=logs,
               stats_path=run_dir / "stats.json", rclone_conf=rclone_conf)
     skipped = []
     results = {}
     violations = []
+    versions = tool_versions(ctx.bin)
+    try:
+        built = datetime.datetime.fromtimestamp(os.path.getmtime(args.bin), datetime.timezone.utc)
+        versions["mr-storage-initializer"] += f", binary built {built:%Y-%m-%d %H:%M} UTC"
+    except OSError:
+        pass
     names = dict(big=human(cfg["big_size"]), s3_count=cfg["s3_count"],
                  s3_size=human(cfg["s3_size"]), small_count=cfg["small_count"],
                  small_size=human(cfg["small_size"]), latency_ms=cfg["latency_ms"],
@@ -1318,6 +1359,11 @@ def main(argv=None):
                 except SkipScenario as e:
                     res["skipped"] = str(e)
                     log(f"  skipped: {e}")
+                except (OSError, RuntimeError, TimeoutError, subprocess.SubprocessError,
+                        ValueError, KeyError) as e:
+                    res["skipped"] = f"harness error: {type(e).__name__}: {e}"
+                    violations.append(f"s{key}: {res['skipped']}")
+                    log(f"  harness error, scenario abandoned: {e}")
                 res["bytes"] = ctx.expected_bytes if res["runs"] else 0
                 order = [t for t in ["ours"] + list(PEER_PROGRAM) if any(
                     r.tool == t for r in res["runs"])]
@@ -1369,11 +1415,11 @@ def main(argv=None):
         skipped.append(("charts", "gnuplot is not installed"))
 
     finished = datetime.datetime.now(datetime.timezone.utc)
-    versions = tool_versions(ctx.bin)
     extra = []
     write_report(out, args, cfg, results, skipped, machine, versions, started, finished, extra,
                  charts_ok)
-    raw = out.with_suffix(".json") if args.quick else chart_dir / "runs.json"
+    raw = Path(args.raw) if args.raw else (out.with_suffix(".json") if args.quick else
+                                           run_dir / "runs.json")
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_text(json.dumps({k: {"title": v["title"], "runs": [asdict(r) for r in v["runs"]]}
                                for k, v in results.items()}, indent=1))
