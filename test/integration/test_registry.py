@@ -485,8 +485,9 @@ class Failures(RegistryCase):
         # The same wrong types through Prism: the spec violation becomes a 500, so the check works.
         self.reg.set_faults([{"match": "/registered_model", "transform": "ids_as_numbers"}])
         res, _ = self.resolve("model-registry://iris", None, "--retries", "1")
-        self.assert_fails(res, 4, "http 500")
-        self.assertIn("VIOLATIONS", res.stderr + self.prism.log_text())
+        # Prism's own words reach the last line: the response was rejected by the contract check
+        # (its log may have scrolled on by the time we read it, so it is not asserted on).
+        self.assert_fails(res, 4, "http 500", "request/response not valid")
 
     def test_usage_errors(self):
         for uri, words in (("model-registry://", ("no model name",)),
