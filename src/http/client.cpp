@@ -22,6 +22,7 @@
 #include "http/proxy.hpp"
 #include "util/error.hpp"
 #include "util/redact.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::http {
 
@@ -62,7 +63,7 @@ target parse_target(std::string_view url) {
   t.host = u.host_address();
   if (t.host.empty()) throw error(errc::usage, "URL has no host: " + redact_url(url));
   t.port = u.has_port() ? std::string(u.port()) : std::string(t.tls ? "443" : "80");
-  if (u.has_port() && (t.port.empty() || t.port.size() > 5 || std::stoul(t.port) == 0 || std::stoul(t.port) > 65535))
+  if (u.has_port() && !is_valid_port(t.port))
     throw error(errc::usage, "invalid port in URL " + redact_url(url));
   t.authority = std::string(u.encoded_host_and_port());
   t.path = std::string(u.encoded_path());

@@ -2,15 +2,10 @@
 #include "http/message.hpp"
 
 #include <algorithm>
-#include <strings.h>
+
+#include "util/text.hpp"
 
 namespace mrsi::http {
-
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-}  // namespace
 
 std::optional<std::string_view> find_header(const header_list& headers, std::string_view name) {
   for (const auto& [k, v] : headers)

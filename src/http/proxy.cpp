@@ -2,32 +2,19 @@
 #include "http/proxy.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "util/error.hpp"
 #include "util/redact.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::http {
 
-namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-}  // namespace
-
 bool bypasses_proxy(std::string_view host_in, std::string_view no_proxy) {
-  std::string host = lower(host_in);
+  std::string host = ascii_lower(host_in);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   while (!no_proxy.empty()) {
     const auto comma = no_proxy.find(',');
-    std::string entry = lower(trim(no_proxy.substr(0, comma)));
+    std::string entry = ascii_lower(trim(no_proxy.substr(0, comma)));
     no_proxy.remove_prefix(comma == std::string_view::npos ? no_proxy.size() : comma + 1);
     if (entry == "*") return true;
     if (!entry.empty() && entry.front() == '[') {
@@ -56,20 +43,13 @@ std::optional<std::string> percent_decode(std::string_view s) {
       out.push_back(s[i]);
       continue;
     }
-    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
-        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
-      return std::nullopt;
-    out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+    const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+    const int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
   return out;
-}
-
-bool valid_port(std::string_view p) {
-  if (p.empty() || p.size() > 5 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return false;
-  const int v = std::stoi(std::string(p));
-  return v >= 1 && v <= 65535;
 }
 
 }  // namespace
@@ -82,7 +62,7 @@ std::optional<proxy_endpoint> parse_proxy(std::string_view value) {
   };
   std::string_view rest = value;
   if (auto p = rest.find("://"); p != std::string_view::npos) {
-    if (lower(rest.substr(0, p)) != "http") throw bad("only http:// proxies are supported");
+    if (ascii_lower(rest.substr(0, p)) != "http") throw bad("only http:// proxies are supported");
     rest.remove_prefix(p + 3);
   }
   rest = rest.substr(0, rest.find('/'));
@@ -109,7 +89,7 @@ std::optional<proxy_endpoint> parse_proxy(std::string_view value) {
   } else {
     ep.host = std::string(rest);
   }
-  if (ep.host.empty() || (!port.empty() && !valid_port(port))) throw bad("expected http://host:port");
+  if (ep.host.empty() || (!port.empty() && !is_valid_port(port))) throw bad("expected http://host:port");
   ep.port = port.empty() ? "80" : std::string(port);
   return ep;
 }

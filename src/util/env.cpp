@@ -1,8 +1,7 @@
 // Environment snapshot helpers.
 #include "util/env.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "util/text.hpp"
 
 namespace mrsi {
 
@@ -17,8 +16,7 @@ std::optional<std::string> env_first(const env_map& env, std::initializer_list<s
 bool env_bool(const env_map& env, std::string_view name, bool fallback) {
   auto v = env_get(env, name);
   if (!v) return fallback;
-  std::string s = *v;
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string s = ascii_lower(*v);
   if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
   if (s == "0" || s == "false" || s == "no" || s == "off") return false;
   return fallback;

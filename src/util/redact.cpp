@@ -3,17 +3,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+
+#include "util/text.hpp"
 
 namespace mrsi {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 bool is_secret_param(std::string_view name) {
   static constexpr std::array<std::string_view, 20> names = {
@@ -21,7 +16,7 @@ bool is_secret_param(std::string_view name) {
       "x-goog-credential", "x-goog-security-token", "sig", "signature", "token", "access_token",
       "id_token", "refresh_token", "key", "api_key", "apikey", "password", "secret",
       "client_secret", "code", "awsaccesskeyid"};
-  const std::string n = lower(name);
+  const std::string n = ascii_lower(name);
   return std::find(names.begin(), names.end(), n) != names.end();
 }
 
@@ -91,7 +86,7 @@ std::string redact_url(std::string_view url) {
 }
 
 bool is_secret_header(std::string_view name) {
-  const std::string n = lower(name);
+  const std::string n = ascii_lower(name);
   if (n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie" ||
       n == "x-amz-security-token" || n == "x-api-key" || n == "api-key" ||
       n == "x-goog-api-key" || n == "x-auth-token" || n == "x-goog-encryption-key" ||

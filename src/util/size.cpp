@@ -7,11 +7,12 @@
 #include <cstdio>
 #include <string>
 
+#include "util/text.hpp"
+
 namespace mrsi {
 
 std::optional<std::uint64_t> parse_size(std::string_view t) {
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  t = trim(t);
   // Exact integer arithmetic: a double would round 2^53+1 and misreport values near 2^64.
   using u128 = unsigned __int128;
   constexpr u128 max64 = std::numeric_limits<std::uint64_t>::max();
@@ -33,8 +34,7 @@ std::optional<std::uint64_t> parse_size(std::string_view t) {
     }
   }
   if (!digits) return std::nullopt;
-  std::string suffix;
-  for (char c : t.substr(i)) suffix.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string suffix = ascii_lower(t.substr(i));
   u128 mult = 1;
   if (!suffix.empty() && suffix != "b") {
     static constexpr std::string_view units = "kmgt";
