@@ -962,13 +962,15 @@ removed and `HOME` pointing at an empty folder, so no user configuration is read
 file twice), as ours preallocates with `fallocate` too."""
 
 
-def write_report(out, args, cfg, results, skipped, machine, versions, started, finished, extra,
-                 charts_ok):
+def write_report(out, state, results, skipped, charts_ok):
+    cfg, machine, versions = state["cfg"], state["machine"], state["versions"]
+    started = datetime.datetime.fromisoformat(state["started"])
+    finished = datetime.datetime.fromisoformat(state["finished"])
     chart_dir = out.parent / "bench"
     rel_chart = os.path.relpath(chart_dir, out.parent)
     L = []
     w = L.append
-    quick = " (quick variant: tiny sizes, not a benchmark)" if args.quick else ""
+    quick = " (quick variant: tiny sizes, not a benchmark)" if state["quick"] else ""
     w(f"# Benchmarks{quick}\n")
     w("Download throughput of mr-storage-initializer side by side with curl, aria2c, wget, rclone, "
       "`aws s3 cp`/`sync` and s3cmd, all against the same local servers in the same run. Generated "
@@ -977,7 +979,7 @@ def write_report(out, args, cfg, results, skipped, machine, versions, started, f
     w("## Reproduce\n")
     w("```\nbash scripts/setup.sh            # nginx, awscli, rclone, aria2, s3cmd, gnuplot-nox, "
       "s3rver...\nmeson setup build && ninja -C build\n"
-      f"{args.command_line}\n```\n")
+      f"{state['command_line']}\n```\n")
     w(f"Run from {started:%Y-%m-%d %H:%M} to {finished:%H:%M} UTC "
       f"({(finished - started).total_seconds() / 60:.1f} min). "
       "`--quick` is the tiny variant that runs in CI (`meson test --suite bench`); "
@@ -1086,12 +1088,53 @@ def write_report(out, args, cfg, results, skipped, machine, versions, started, f
                 w(f"- {n}")
             w("")
     analysis = HERE / "analysis.md"
-    if analysis.exists() and not args.quick:
+    if analysis.exists() and not state["quick"]:
         w(analysis.read_text().rstrip() + "\n")
-    for e in extra:
-        w(e)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(L).rstrip() + "\n")
+
+
+def render(state, out):
+    """Writes the report and charts from a run's state (also used by --from-raw)."""
+    results = {}
+    for key, v in state["results"].items():
+        res = dict(v)
+        res["runs"] = [Run(**r) for r in v["runs"]]
+        order = [t for t in ["ours"] + list(PEER_PROGRAM) if any(
+            r.tool == t for r in res["runs"])]
+        res["summary"] = summarize(res["runs"], order)
+        results[key] = res
+    skipped = [tuple(x) for x in state["skipped"]]
+    charts_ok = False
+    chart_dir = out.parent / "bench"
+    if shutil.which("gnuplot"):
+        chart_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            ratio_rows = []
+            for key, res in results.items():
+                summ = res.get("summary", {})
+                rows = [(t, s.mbps, s.mbps_min, s.mbps_max, t == "ours")
+                        for t, s in summ.items() if s.mbps]
+                if rows:
+                    gnuplot_chart(chart_dir / f"s{key}.png",
+                                  f"Scenario {key}: {res['title']}"[:95],
+                                  rows, "MB/s (median, min-max)")
+                o, bp = summ.get("ours"), best_peer(summ)
+                if o and o.mbps and bp:
+                    r = o.mbps / bp.mbps
+                    ratio_rows.append((f"s{key} vs {bp.tool}", r, r, r, True))
+                elif o and bp:
+                    ratio_rows.append((f"s{key}: ours failed", 0, 0, 0, True))
+            if ratio_rows:
+                gnuplot_chart(chart_dir / "summary.png",
+                              "ours / best peer (median throughput; 1.0 = as fast)",
+                              ratio_rows, "ratio", hline=1.0)
+            charts_ok = True
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            log(f"gnuplot failed: {e}")
+    else:
+        skipped.append(("charts", "gnuplot is not installed"))
+    write_report(out, state, results, skipped, charts_ok)
 
 
 def goals(results):
@@ -1165,10 +1208,16 @@ def main(argv=None):
     p.add_argument("--raw", help="write every run's record (and our --stats-json) as JSON here")
     p.add_argument("--keep", action="store_true",
                    help="keep the work folder with the data and every run's command and output")
+    p.add_argument("--from-raw", metavar="FILE",
+                   help="only rewrite the report and charts from a --raw file of an earlier run")
     p.add_argument("--netns-worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.netns_worker:
         return netns_worker(args.netns_worker)
+    if args.from_raw:
+        render(json.loads(Path(args.from_raw).read_text()), Path(args.out).resolve())
+        log(f"report written to {args.out}")
+        return 0
 
     cfg = dict(QUICK if args.quick else FULL)
     if args.repeats:
@@ -1183,8 +1232,15 @@ def main(argv=None):
     for t in wanted_tools:
         if t != "ours" and t not in PEER_PROGRAM:
             p.error(f"unknown tool {t!r}")
-    args.command_line = "python3 test/bench/run.py" + "".join(
-        f" {shlex.quote(a)}" for a in (argv if argv is not None else sys.argv[1:]))
+    shown, skip_next = [], False
+    for a in (argv if argv is not None else sys.argv[1:]):  # options that do not change results
+        if skip_next:
+            skip_next = False
+        elif a in ("--raw", "--work-dir"):
+            skip_next = True
+        elif a != "--keep" and not a.startswith(("--raw=", "--work-dir=")):
+            shown.append(a)
+    args.command_line = "python3 test/bench/run.py" + "".join(f" {shlex.quote(a)}" for a in shown)
     out = Path(args.out).resolve()
     started = datetime.datetime.now(datetime.timezone.utc)
     t_start = time.monotonic()
@@ -1384,45 +1440,21 @@ def main(argv=None):
         if na and not res.get("skipped"):
             res["notes"].insert(0, "not applicable here: " + ", ".join(na))
 
-    charts_ok = False
-    chart_dir = out.parent / "bench"
-    if shutil.which("gnuplot"):
-        chart_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            ratio_rows = []
-            for key, res in results.items():
-                summ = res.get("summary", {})
-                rows = [(t, s.mbps, s.mbps_min, s.mbps_max, t == "ours")
-                        for t, s in summ.items() if s.mbps]
-                if rows:
-                    gnuplot_chart(chart_dir / f"s{key}.png",
-                                  f"Scenario {key}: {res['title']}"[:95],
-                                  rows, "MB/s (median, min-max)")
-                o, bp = summ.get("ours"), best_peer(summ)
-                if o and o.mbps and bp:
-                    r = o.mbps / bp.mbps
-                    ratio_rows.append((f"s{key} vs {bp.tool}", r, r, r, True))
-                elif o and bp:
-                    ratio_rows.append((f"s{key}: ours failed", 0, 0, 0, True))
-            if ratio_rows:
-                gnuplot_chart(chart_dir / "summary.png",
-                              "ours / best peer (median throughput; 1.0 = as fast)",
-                              ratio_rows, "ratio", hline=1.0)
-            charts_ok = True
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
-            log(f"gnuplot failed: {e}")
-    else:
-        skipped.append(("charts", "gnuplot is not installed"))
-
     finished = datetime.datetime.now(datetime.timezone.utc)
-    extra = []
-    write_report(out, args, cfg, results, skipped, machine, versions, started, finished, extra,
-                 charts_ok)
+    state = {
+        "command_line": args.command_line, "quick": args.quick, "cfg": cfg,
+        "skipped": sorted(set(map(tuple, skipped))), "machine": machine, "versions": versions,
+        "started": started.isoformat(), "finished": finished.isoformat(),
+        "results": {k: {kk: vv for kk, vv in v.items() if kk != "summary"} | {
+            "runs": [asdict(r) for r in v["runs"]]} for k, v in results.items()},
+    }
     raw = Path(args.raw) if args.raw else (out.with_suffix(".json") if args.quick else
                                            run_dir / "runs.json")
     raw.parent.mkdir(parents=True, exist_ok=True)
-    raw.write_text(json.dumps({k: {"title": v["title"], "runs": [asdict(r) for r in v["runs"]]}
-                               for k, v in results.items()}, indent=1))
+    raw.write_text(json.dumps(state, indent=1))
+    render(state, out)
+    if not args.raw and not args.quick:
+        log(f"raw records in {raw} (kept only with --keep; `--raw FILE` to keep them elsewhere)")
     log(f"report written to {out} ({time.monotonic() - t_start:.0f} s in total)")
     if args.keep:
         log(f"kept {work} (logs of every run in {logs})")
