@@ -5,18 +5,14 @@
 #include <boost/json/value.hpp>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::storage {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+// What pattern lists are trimmed of: ASCII whitespace but vertical tab and form feed.
+constexpr std::string_view list_space = " \t\n\r";
 
 // Matches a bracket expression starting at pattern[pi] == '['. Returns the index just past the
 // closing ']' and sets `matched`, or npos when the bracket is not closed (then '[' is literal).
@@ -60,7 +56,7 @@ std::string join(const std::vector<std::string>& v) {
 
 std::vector<std::string> parse_pattern_list(std::string_view text, std::string_view what) {
   std::vector<std::string> out;
-  text = trim(text);
+  text = trim(text, list_space);
   if (text.empty()) return out;
   if (text.front() == '[') {
     boost::system::error_code ec;
@@ -70,7 +66,7 @@ std::vector<std::string> parse_pattern_list(std::string_view text, std::string_v
     for (const auto& item : v.as_array()) {
       if (!item.is_string())
         throw error(errc::usage, std::string(what) + " must be an array of strings: " + std::string(text));
-      auto s = trim(std::string_view(item.as_string()));
+      auto s = trim(std::string_view(item.as_string()), list_space);
       if (!s.empty()) out.emplace_back(s);
     }
     return out;
@@ -78,7 +74,7 @@ std::vector<std::string> parse_pattern_list(std::string_view text, std::string_v
   std::size_t start = 0;
   while (start <= text.size()) {
     auto comma = text.find(',', start);
-    auto item = trim(text.substr(start, comma - start));
+    auto item = trim(text.substr(start, comma - start), list_space);
     if (!item.empty()) out.emplace_back(item);
     if (comma == std::string_view::npos) break;
     start = comma + 1;

@@ -1,15 +1,13 @@
 // The http(s) provider.
 #include "storage/http_provider.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 
 #include "archive/extract.hpp"
 #include "util/error.hpp"
 #include "util/redact.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::storage {
 
@@ -29,8 +27,7 @@ std::string url_file_name(std::string_view url) {
 }
 
 http::header_list headers_from_env(const env_map& env, std::string_view host) {
-  std::string h(host);
-  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string h = ascii_lower(host);
   const auto value = env_get(env, h + "-headers");
   http::header_list out;
   if (!value || value->empty()) return out;
@@ -57,11 +54,8 @@ class http_provider final : public provider {
     auto parsed = boost::urls::parse_uri(uri);
     if (!parsed) throw error(errc::usage, "not a valid URL: " + redact_url(uri));
     if (parsed->host_address().empty()) throw error(errc::usage, "URL has no host: " + redact_url(uri));
-    if (parsed->has_port()) {
-      const std::string port(parsed->port());
-      if (port.empty() || port.size() > 5 || std::stoul(port) == 0 || std::stoul(port) > 65535)
-        throw error(errc::usage, "invalid port in URL " + redact_url(uri));
-    }
+    if (parsed->has_port() && !is_valid_port(parsed->port()))
+      throw error(errc::usage, "invalid port in URL " + redact_url(uri));
     manifest m;
     m.source_description = redact_url(uri);
     manifest_entry e;

@@ -8,17 +8,17 @@
 #include "storage/s3_provider.hpp"
 #include "util/error.hpp"
 #include "util/redact.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::storage {
 
 std::string uri_scheme(std::string_view uri) {
   const auto p = uri.find("://");
   if (p == std::string_view::npos || p == 0) return {};
-  std::string s(uri.substr(0, p));
+  const std::string_view s = uri.substr(0, p);
   if (!std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; }))
     return {};
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
+  return ascii_lower(s);
 }
 
 std::unique_ptr<provider> make_provider(std::string_view uri, const env_map& env, log_fn log) {

@@ -10,17 +10,11 @@
 #include <boost/json/value.hpp>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::storage::s3 {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 boost::json::object parse_object(const env_map& env, std::string_view name) {
   auto v = env_get(env, name);
@@ -64,7 +58,7 @@ std::optional<int> int_setting(const env_map& env, std::string_view name) {
 bool kserve_flag(const env_map& env, std::string_view name) {
   auto v = env_get(env, name);
   if (!v) return true;
-  auto s = lower(*v);
+  auto s = ascii_lower(*v);
   return !(s == "0" || s == "false");
 }
 
@@ -104,13 +98,13 @@ std::string normalize_endpoint(std::string_view endpoint, std::string_view defau
   if (e.empty()) throw error(errc::usage, "empty S3 endpoint");
   std::string scheme(default_scheme);
   if (auto sep = e.find("://"); sep != std::string::npos) {
-    scheme = lower(e.substr(0, sep));
+    scheme = ascii_lower(e.substr(0, sep));
     e = e.substr(sep + 3);
   }
   if (scheme != "http" && scheme != "https")
     throw error(errc::usage, "S3 endpoint must be http:// or https://, not " + std::string(endpoint));
   auto slash = e.find('/');
-  std::string authority = lower(e.substr(0, slash));
+  std::string authority = ascii_lower(e.substr(0, slash));
   std::string base = slash == std::string::npos ? std::string() : e.substr(slash);
   if (authority.empty()) throw error(errc::usage, "S3 endpoint has no host: " + std::string(endpoint));
   const std::string default_port = scheme == "https" ? ":443" : ":80";
@@ -170,7 +164,7 @@ config load_config(const env_map& raw_env, const file_exists_fn& file_exists) {
       w.session_name = env_first(env, {"AWS_ROLE_SESSION_NAME"}).value_or("mr-storage-initializer");
       if (auto sts = env_first(env, {"AWS_ENDPOINT_URL_STS"})) {
         w.sts_endpoint = normalize_endpoint(*sts, "https");
-      } else if (lower(env_first(env, {"AWS_STS_REGIONAL_ENDPOINTS"}).value_or("regional")) == "legacy") {
+      } else if (ascii_lower(env_first(env, {"AWS_STS_REGIONAL_ENDPOINTS"}).value_or("regional")) == "legacy") {
         w.sts_endpoint = "https://sts.amazonaws.com";
       } else {
         w.sts_endpoint = "https://sts." + c.region + ".amazonaws.com";

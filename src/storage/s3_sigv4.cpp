@@ -8,24 +8,11 @@
 #include <vector>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::storage::s3 {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Trims surrounding whitespace and folds inner runs of spaces into one, as SigV4 asks.
 std::string canonical_header_value(std::string_view v) {
@@ -86,7 +73,7 @@ url_parts split_url(std::string_view url) {
   url_parts p;
   auto sep = url.find("://");
   if (sep == std::string_view::npos) throw error(errc::usage, "not an absolute URL: " + std::string(url));
-  p.scheme = lower(url.substr(0, sep));
+  p.scheme = ascii_lower(url.substr(0, sep));
   if (p.scheme != "http" && p.scheme != "https")
     throw error(errc::usage, "not an http(s) URL: " + std::string(url));
   std::string_view rest = url.substr(sep + 3);
@@ -157,7 +144,7 @@ canonical_form make_canonical_request(std::string_view method, const url_parts& 
                                       std::string_view payload_hash) {
   std::map<std::string, std::string> signed_values;
   for (const auto& [name, value] : headers) {
-    std::string n = lower(name);
+    std::string n = ascii_lower(name);
     if (!is_signed_header(n) || n == "x-amz-signature") continue;
     auto v = canonical_header_value(value);
     auto [it, inserted] = signed_values.emplace(n, v);

@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::storage::s3 {
 
@@ -135,9 +136,8 @@ std::string md5_from_etag(std::string_view etag) {
   if (etag.size() != 32) return {};
   std::string out;
   for (char c : etag) {
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return {};
-    out.push_back(c);
+    if (hex_value(c) < 0) return {};
+    out.push_back(ascii_lower(c));
   }
   return out;
 }
