@@ -15,6 +15,7 @@
 
 #include "http/client.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::registry {
 namespace asio = boost::asio;
@@ -300,9 +301,7 @@ std::string load_token(const registry_config& cfg) {
     std::ostringstream ss;
     ss << in.rdbuf();
     token = ss.str();
-    auto b = token.find_first_not_of(" \t\r\n");
-    auto e = token.find_last_not_of(" \t\r\n");
-    token = b == std::string::npos ? std::string{} : token.substr(b, e - b + 1);
+    token = std::string(trim(token, " \t\r\n"));
     if (token.empty()) throw error(errc::usage, source + " is empty");
   }
   for (unsigned char c : token)
@@ -348,11 +347,7 @@ asio::awaitable<resolution> resolve(registry_uri uri, registry_config cfg, http:
     const std::string candidate = uri.model;
     bool is_host = false;
     std::string why;
-    auto lower = [](std::string s) {
-      std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-      return s;
-    };
-    if (lower(candidate) == lower(cfg.base_authority)) {
+    if (iequals(candidate, cfg.base_authority)) {
       is_host = true;  // it is the configured registry host itself
     } else {
       http::client_config pc = c->config();

@@ -3,12 +3,12 @@
 #include "registry/registry_json.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 #include <boost/json.hpp>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::registry {
 namespace json = boost::json;
@@ -32,8 +32,7 @@ const char* kind_name(json::kind k) {
 
 // A short printable excerpt of a body for messages.
 std::string excerpt(std::string_view body, std::size_t max = 200) {
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) body.remove_prefix(1);
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.remove_suffix(1);
+  body = trim(body);
   std::string out;
   for (char c : body.substr(0, max)) {
     unsigned char u = static_cast<unsigned char>(c);

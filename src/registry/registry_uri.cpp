@@ -9,6 +9,7 @@
 #include <boost/url/ipv6_address.hpp>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::registry {
 namespace {
@@ -21,20 +22,6 @@ constexpr std::string_view grammar_hint =
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool all_digits(std::string_view s) { return std::all_of(s.begin(), s.end(), is_digit); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 [[noreturn]] void uri_error(std::string_view text, const std::string& why) {
   throw error(errc::usage, "invalid model-registry URI \"" + std::string(text) + "\": " + why);
@@ -123,18 +110,10 @@ std::string authority_problem(std::string_view authority) {
   if (hp->has_port) {
     if (hp->port.empty()) return "empty port after ':' in \"" + std::string(authority) + "\"";
     if (!all_digits(hp->port)) return "port \"" + std::string(hp->port) + "\" is not a number";
-    if (hp->port.size() > 5 || std::stoul(std::string(hp->port)) == 0 ||
-        std::stoul(std::string(hp->port)) > 65535)
+    if (!is_valid_port(hp->port))
       return "port " + std::string(hp->port) + " is out of range (1-65535)";
   }
   return {};
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 std::string percent_decode(std::string_view text, std::string_view s, std::string_view what) {
@@ -166,12 +145,6 @@ void check_namespace(std::string_view text, std::string_view ns) {
                         "\" is not a valid Kubernetes namespace (letters, digits and '-', at most 63)");
 }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
 std::string port_of(std::string_view authority) {
   auto hp = split_host_port(authority);
   if (hp && hp->has_port && !hp->port.empty()) return std::string(hp->port);
@@ -193,8 +166,8 @@ bool looks_like_host(std::string_view seg) {
 registry_uri parse_registry_uri(std::string_view text) {
   for (unsigned char c : text)
     if (c < 0x20 || c == 0x7f) uri_error(text, "contains a control character");
-  if (text.size() < scheme_prefix.size() || !iequals(text.substr(0, scheme_prefix.size()), scheme_prefix)) {
-    if (text.size() >= 15 && iequals(text.substr(0, 15), "model-registry:"))
+  if (!istarts_with(text, scheme_prefix)) {
+    if (istarts_with(text, "model-registry:"))
       uri_error(text, std::string(grammar_hint));
     throw error(errc::usage, "not a model-registry:// URI: \"" + std::string(text) + "\"");
   }
@@ -305,7 +278,7 @@ registry_config registry_config_from_env(const env_map& env) {
                                    " (expected host[:port] or http(s)://host[:port][/prefix])");
     };
     if (auto sep = v.find("://"); sep != std::string_view::npos) {
-      std::string scheme = lower(v.substr(0, sep));
+      std::string scheme = ascii_lower(v.substr(0, sep));
       if (scheme != "http" && scheme != "https") bad("scheme must be http or https");
       cfg.base_scheme = scheme;
       base_has_scheme = true;
@@ -323,7 +296,7 @@ registry_config registry_config_from_env(const env_map& env) {
     cfg.base_prefix = std::string(prefix);
   }
   if (auto s = env_first(env, {"MODEL_REGISTRY_SCHEME"})) {
-    cfg.scheme = lower(trim(*s));
+    cfg.scheme = ascii_lower(trim(*s));
     if (cfg.scheme != "http" && cfg.scheme != "https")
       throw error(errc::usage, "invalid MODEL_REGISTRY_SCHEME \"" + *s + "\": expected http or https");
   } else if (base_has_scheme) {
@@ -342,7 +315,7 @@ registry_config registry_config_from_env(const env_map& env) {
     cfg.cluster_domain = *s;
     if (cfg.cluster_domain.back() == '.') cfg.cluster_domain.pop_back();
   }
-  if (auto s = env_first(env, {"MODEL_REGISTRY_TOKEN"})) cfg.token = trim(*s);
+  if (auto s = env_first(env, {"MODEL_REGISTRY_TOKEN"})) cfg.token = std::string(trim(*s));
   if (auto s = env_first(env, {"MODEL_REGISTRY_TOKEN_FILE"})) cfg.token_file = *s;
   if (auto s = env_first(env, {"MODEL_REGISTRY_CA_BUNDLE"})) cfg.ca_bundle = *s;
   return cfg;
