@@ -19,6 +19,7 @@
 
 #include "storage/path_sanitize.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::archive {
 
@@ -41,15 +42,6 @@ struct writer_free {
 };
 using reader_ptr = std::unique_ptr<::archive, reader_free>;
 using writer_ptr = std::unique_ptr<::archive, writer_free>;
-
-bool ends_with_icase(std::string_view s, std::string_view suffix) {
-  if (s.size() < suffix.size()) return false;
-  return std::equal(suffix.begin(), suffix.end(), s.end() - static_cast<std::ptrdiff_t>(suffix.size()),
-                    [](char a, char b) {
-                      auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-                      return lower(a) == lower(b);
-                    });
-}
 
 // Calls f(segment) for each '/'-separated segment, empty ones included.
 template <typename F>
@@ -431,7 +423,7 @@ struct temp_dir_guard {
 
 bool is_archive_name(std::string_view file_name) {
   for (std::string_view suffix : {".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip"})
-    if (file_name.size() > suffix.size() && ends_with_icase(file_name, suffix)) return true;
+    if (file_name.size() > suffix.size() && iends_with(file_name, suffix)) return true;
   return false;
 }
 

@@ -2,7 +2,8 @@
 #include "transfer/part_plan.hpp"
 
 #include <charconv>
-#include <strings.h>
+
+#include "util/text.hpp"
 
 namespace mrsi::transfer {
 
@@ -30,9 +31,8 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
 }  // namespace
 
 std::optional<content_range> parse_content_range(std::string_view v) {
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-  if (v.size() < 6 || ::strncasecmp(v.data(), "bytes ", 6) != 0) return std::nullopt;  // units are case-insensitive
+  v = trim(v, " ");
+  if (!istarts_with(v, "bytes ")) return std::nullopt;  // units are case-insensitive
   v.remove_prefix(6);
   const auto slash = v.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
