@@ -20,6 +20,14 @@ bool is_secret_param(std::string_view name) {
   return std::find(names.begin(), names.end(), n) != names.end();
 }
 
+// Appends the userinfo of an authority and its '@' with the password, if any, replaced.
+void append_redacted_userinfo(std::string& out, std::string_view userinfo) {
+  const auto colon = userinfo.find(':');
+  out.append(userinfo.substr(0, colon));
+  if (colon != std::string_view::npos) out.append(":REDACTED");
+  out.push_back('@');
+}
+
 }  // namespace
 
 std::string redact_url(std::string_view url) {
@@ -34,22 +42,14 @@ std::string redact_url(std::string_view url) {
     std::string_view authority = rest.substr(0, auth_end);
     const auto at = authority.rfind('@');
     if (at != std::string_view::npos) {
-      std::string_view userinfo = authority.substr(0, at);
-      const auto colon = userinfo.find(':');
-      out.append(userinfo.substr(0, colon));
-      if (colon != std::string_view::npos) out.append(":REDACTED");
-      out.push_back('@');
+      append_redacted_userinfo(out, authority.substr(0, at));
       authority.remove_prefix(at + 1);
     }
     out.append(authority);
     rest.remove_prefix(auth_end);
   } else if (const auto at = rest.find('@'); at != std::string_view::npos && at < rest.find_first_of("/?#")) {
     // "user:password@host:port" without a scheme (proxy settings are often written so).
-    std::string_view userinfo = rest.substr(0, at);
-    const auto colon = userinfo.find(':');
-    out.append(userinfo.substr(0, colon));
-    if (colon != std::string_view::npos) out.append(":REDACTED");
-    out.push_back('@');
+    append_redacted_userinfo(out, rest.substr(0, at));
     rest.remove_prefix(at + 1);
   }
   const auto q = rest.find('?');
