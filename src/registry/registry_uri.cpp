@@ -333,22 +333,6 @@ std::string probe_url(std::string_view host, const registry_config& cfg) {
   return cfg.scheme + "://" + std::string(host) + std::string(api_prefix) + "/registered_models?pageSize=1";
 }
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (is_alnum(static_cast<char>(c)) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string find_registered_model_url(std::string_view base, std::string_view name) {
   return std::string(base) + std::string(api_prefix) + "/registered_model?name=" + percent_encode(name);
 }

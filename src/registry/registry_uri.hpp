@@ -10,6 +10,7 @@
 
 #include "util/env.hpp"
 #include "util/retry.hpp"
+#include "util/text.hpp"
 
 namespace mrsi::registry {
 
@@ -76,8 +77,9 @@ std::string registry_base_url(const registry_uri& u, const registry_config& cfg)
 // The URL the ambiguous-host probe fetches for a candidate host.
 std::string probe_url(std::string_view host, const registry_config& cfg);
 
-// Percent-encodes everything but RFC 3986 unreserved characters (for query values and segments).
-std::string percent_encode(std::string_view s);
+// Percent-encodes everything but RFC 3986 unreserved characters (for query values and segments):
+// util/text's percent_encode, with '/' encoded too.
+using mrsi::percent_encode;
 
 // Model Registry REST URLs under `base` (see REFERENCE section 2); every value is encoded.
 std::string find_registered_model_url(std::string_view base, std::string_view name);

@@ -34,23 +34,7 @@ std::string date8_of(std::string_view amz_datetime) { return std::string(amz_dat
 
 }  // namespace
 
-std::string uri_encode(std::string_view s, bool encode_slash) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.' || c == '~';
-    if (unreserved || (c == '/' && !encode_slash)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0xf]);
-    }
-  }
-  return out;
-}
+std::string uri_encode(std::string_view s, bool encode_slash) { return percent_encode(s, encode_slash); }
 
 std::string uri_decode(std::string_view s) {
   std::string out;

@@ -37,6 +37,24 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
+std::string percent_encode(std::string_view s, bool encode_slash) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3 / 2);
+  for (unsigned char c : s) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '_' || c == '.' || c == '~';
+    if (unreserved || (c == '/' && !encode_slash)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(digits[c >> 4]);
+      out.push_back(digits[c & 0xf]);
+    }
+  }
+  return out;
+}
+
 bool is_valid_port(std::string_view port) noexcept {
   if (port.empty() || port.size() > 5) return false;
   unsigned value = 0;

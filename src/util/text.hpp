@@ -1,6 +1,6 @@
 // ASCII text helpers shared by the parsers: case folding and case-insensitive comparison, trimming,
-// hex digits and TCP port numbers. Pure, and independent of the C locale: bytes outside ASCII
-// (UTF-8 included) are never letters, digits or spaces here.
+// hex digits, percent-encoding and TCP port numbers. Pure, and independent of the C locale: bytes
+// outside ASCII (UTF-8 included) are never letters, digits or spaces here.
 #pragma once
 
 #include <string>
@@ -27,6 +27,10 @@ std::string_view trim(std::string_view s, std::string_view chars = ascii_whitesp
 
 // 0-15 for '0'-'9', 'a'-'f' and 'A'-'F'; -1 for any other byte.
 int hex_value(char c) noexcept;
+
+// Percent-encodes every byte but the RFC 3986 unreserved characters A-Z a-z 0-9 - _ . ~ (and '/'
+// unless encode_slash) as %XX with upper-case hex; a space becomes %20, never '+'.
+std::string percent_encode(std::string_view s, bool encode_slash = true);
 
 // True for the text of a TCP port: one to five ASCII digits with a value from 1 to 65535
 // (leading zeros allowed, as in URLs: "08080" is 8080). False for empty text.

@@ -1,5 +1,6 @@
 // ASCII text helpers of src/util/text: case folding and case-insensitive comparison, trimming,
-// hex digits and port validation, including the bytes around each range and non-ASCII bytes.
+// hex digits, percent-encoding and port validation, including the bytes around each range and
+// non-ASCII bytes.
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -111,6 +112,28 @@ const hex_case hex_cases[] = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// percent_encode
+
+struct encode_case {
+  std::string in;
+  bool encode_slash;
+  std::string out;
+};
+std::ostream& operator<<(std::ostream& os, const encode_case& c) { return os << '"' << c.in << '"'; }
+
+const encode_case encode_cases[] = {
+    {"", true, ""},
+    {"AZaz09-_.~", true, "AZaz09-_.~"},
+    {"a b+c", true, "a%20b%2Bc"},
+    {"a/b", true, "a%2Fb"},
+    {"a/b", false, "a/b"},
+    {"%2F", false, "%252F"},
+    {"@:[]`{", true, "%40%3A%5B%5D%60%7B"},  // the bytes around the unreserved ranges
+    {"caf\xC3\xA9", true, "caf%C3%A9"},          // UTF-8 bytes, upper-case hex
+    {"\0\x7F\xFF"s, true, "%00%7F%FF"},
+};
+
+// ---------------------------------------------------------------------------------------------
 // is_valid_port
 
 struct port_case {
@@ -159,6 +182,11 @@ BOOST_DATA_TEST_CASE(trim_table, boost::unit_test::data::make(trim_cases), c) {
 
 BOOST_DATA_TEST_CASE(hex_value_table, boost::unit_test::data::make(hex_cases), c) {
   BOOST_TEST(hex_value(c.c) == c.value);
+}
+
+BOOST_DATA_TEST_CASE(percent_encode_table, boost::unit_test::data::make(encode_cases), c) {
+  BOOST_TEST(percent_encode(c.in, c.encode_slash) == c.out);
+  if (c.encode_slash) BOOST_TEST(percent_encode(c.in) == c.out);  // the default encodes '/'
 }
 
 BOOST_DATA_TEST_CASE(is_valid_port_table, boost::unit_test::data::make(port_cases), c) {
