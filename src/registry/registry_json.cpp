@@ -207,34 +207,42 @@ bool probe_says_registry(unsigned status, std::string_view body) {
   return o.contains("items") || (o.contains("size") && o.contains("pageSize"));
 }
 
-bool is_live(const model_version& v) { return v.state.empty() || v.state == "LIVE"; }
+namespace {
 
-bool newer_than(const model_version& a, const model_version& b) {
+// One order for versions and artifacts: createTimeSinceEpoch, then the numeric id.
+template <class T>
+bool created_after(const T& a, const T& b) {
   if (a.create_time_ms != b.create_time_ms) return a.create_time_ms > b.create_time_ms;
   return compare_ids(a.id, b.id) > 0;
 }
 
-std::optional<model_version> newest_live(const std::vector<model_version>& versions) {
-  std::optional<model_version> best;
-  for (const auto& v : versions)
-    if (is_live(v) && (!best || newer_than(v, *best))) best = v;
+// The newest of the items that `eligible` accepts.
+template <class T, class Pred>
+std::optional<T> newest_of(const std::vector<T>& items, Pred eligible) {
+  std::optional<T> best;
+  for (const auto& x : items)
+    if (eligible(x) && (!best || created_after(x, *best))) best = x;
   return best;
+}
+
+}  // namespace
+
+bool is_live(const model_version& v) { return v.state.empty() || v.state == "LIVE"; }
+
+bool newer_than(const model_version& a, const model_version& b) { return created_after(a, b); }
+
+std::optional<model_version> newest_live(const std::vector<model_version>& versions) {
+  return newest_of(versions, [](const model_version& v) { return is_live(v); });
 }
 
 bool is_usable_model_artifact(const artifact& a) {
   return a.artifact_type == "model-artifact" && !a.uri.empty();
 }
 
-bool newer_than(const artifact& a, const artifact& b) {
-  if (a.create_time_ms != b.create_time_ms) return a.create_time_ms > b.create_time_ms;
-  return compare_ids(a.id, b.id) > 0;
-}
+bool newer_than(const artifact& a, const artifact& b) { return created_after(a, b); }
 
 std::optional<artifact> newest_model_artifact(const std::vector<artifact>& artifacts) {
-  std::optional<artifact> best;
-  for (const auto& a : artifacts)
-    if (is_usable_model_artifact(a) && (!best || newer_than(a, *best))) best = a;
-  return best;
+  return newest_of(artifacts, [](const artifact& a) { return is_usable_model_artifact(a); });
 }
 
 }  // namespace mrsi::registry
