@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 from pathlib import Path
 
@@ -22,19 +21,14 @@ ctx = {}
 
 
 def setUpModule():
-    tmp = Path(tempfile.mkdtemp(prefix="mrsi-cli-"))
-    ctx["tmp"] = tmp
-    root = tmp / "root"
-    root.mkdir()
+    tmp, root = servers.module_tmp(ctx, "mrsi-cli-")
     ctx["small_sha"] = servers.write_random_file(root / "small.bin", 5000)
     ctx["big_sha"] = servers.write_random_file(root / "big.bin", 24 * MiB)
     ctx["nginx"] = servers.Nginx(root).__enter__()
 
 
 def tearDownModule():
-    if "nginx" in ctx:
-        ctx["nginx"].__exit__(None, None, None)
-    shutil.rmtree(ctx["tmp"], ignore_errors=True)
+    servers.stop_module(ctx, "nginx")
 
 
 def try_mount_tmpfs(path, options):

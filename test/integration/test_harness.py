@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 from pathlib import Path
@@ -23,21 +22,13 @@ ctx = {}
 
 
 def setUpModule():
-    tmp = Path(tempfile.mkdtemp(prefix="mrsi-harness-"))
-    ctx["tmp"] = tmp
-    root = tmp / "root"
-    root.mkdir()
+    tmp, root = servers.module_tmp(ctx, "mrsi-harness-")
     ctx["sha"] = servers.write_random_file(root / "f.bin", SIZE)
-    ctx["ca"] = servers.make_ca(tmp / "ca")
-    ctx["stream"] = servers.StreamServer(root).__enter__()
-    ctx["nginx"] = servers.Nginx(root, tls=ctx["ca"], stream_port=ctx["stream"].port).__enter__()
+    servers.start_tls_nginx(ctx, tmp, root)
 
 
 def tearDownModule():
-    for k in ("nginx", "stream"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)
-    shutil.rmtree(ctx["tmp"], ignore_errors=True)
+    servers.stop_module(ctx, "nginx", "stream")
 
 
 def curl(*args, timeout=60):

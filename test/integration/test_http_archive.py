@@ -4,10 +4,8 @@ refused with nothing written outside it; a corrupt archive fails without a parti
 
 import io
 import os
-import shutil
 import sys
 import tarfile
-import tempfile
 import unittest
 import zipfile
 from pathlib import Path
@@ -30,10 +28,7 @@ TREE = {
 
 
 def setUpModule():
-    tmp = Path(tempfile.mkdtemp(prefix="mrsi-archive-"))
-    ctx["tmp"] = tmp
-    root = tmp / "root"
-    root.mkdir()
+    tmp, root = servers.module_tmp(ctx, "mrsi-archive-")
     for mode, name in (("w:gz", "model.tar.gz"), ("w", "model.tar"), ("w:xz", "model.tar.xz")):
         with tarfile.open(root / name, mode) as t:
             for rel, data in TREE.items():
@@ -55,9 +50,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    if "nginx" in ctx:
-        ctx["nginx"].__exit__(None, None, None)
-    shutil.rmtree(ctx["tmp"], ignore_errors=True)
+    servers.stop_module(ctx, "nginx")
 
 
 class Archives(ToolTestCase):

@@ -23,10 +23,7 @@ ctx = {}
 
 
 def setUpModule():
-    tmp = Path(tempfile.mkdtemp(prefix="mrsi-http-"))
-    ctx["tmp"] = tmp
-    root = tmp / "root"
-    root.mkdir()
+    tmp, root = servers.module_tmp(ctx, "mrsi-http-")
     rng = random.Random(20240601)
     files = {}
 
@@ -43,16 +40,11 @@ def setUpModule():
             else rng.randrange(1, 300_000))
     ctx["files"] = files
     ctx["root"] = root
-    ctx["ca"] = servers.make_ca(tmp / "ca")
-    ctx["stream"] = servers.StreamServer(root).__enter__()
-    ctx["nginx"] = servers.Nginx(root, tls=ctx["ca"], stream_port=ctx["stream"].port).__enter__()
+    servers.start_tls_nginx(ctx, tmp, root)
 
 
 def tearDownModule():
-    for k in ("nginx", "stream"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)
-    shutil.rmtree(ctx["tmp"], ignore_errors=True)
+    servers.stop_module(ctx, "nginx", "stream")
 
 
 class HttpTestCase(ToolTestCase):

@@ -4,10 +4,8 @@ mid-download, kill -9 and resume, a deadline. Output is always hash-compared wit
 
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import unittest
 from pathlib import Path
@@ -25,19 +23,14 @@ ctx = {}
 
 
 def setUpModule():
-    tmp = Path(tempfile.mkdtemp(prefix="mrsi-faults-"))
-    ctx["tmp"] = tmp
-    root = tmp / "root"
-    root.mkdir()
+    tmp, root = servers.module_tmp(ctx, "mrsi-faults-")
     ctx["root"] = root
     ctx["sha"] = servers.write_random_file(root / "model.bin", SIZE)
     ctx["nginx"] = servers.Nginx(root).__enter__()
 
 
 def tearDownModule():
-    if "nginx" in ctx:
-        ctx["nginx"].__exit__(None, None, None)
-    shutil.rmtree(ctx["tmp"], ignore_errors=True)
+    servers.stop_module(ctx, "nginx")
 
 
 def wait_until(predicate, timeout, what):

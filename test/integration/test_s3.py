@@ -180,9 +180,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    if "s3" in ctx:
-        ctx["s3"].__exit__(None, None, None)
-    shutil.rmtree(ctx["tmp"], ignore_errors=True)
+    servers.stop_module(ctx, "s3")
 
 
 class S3Case(ToolTestCase):

@@ -504,6 +504,37 @@ DisableViaHeader Yes
         return "".join(out)
 
 
+# ---- module fixtures --------------------------------------------------------------------------
+# For setUpModule/tearDownModule: the servers a test module starts live in a dict `ctx` of the
+# module, under ctx["tmp"] (a temporary directory) and one key per server.
+
+def module_tmp(ctx, prefix):
+    """A new temporary directory, kept as ctx["tmp"], holding an empty folder "root" for the
+    files a server serves; returns (tmp, root)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    ctx["tmp"] = tmp
+    root = tmp / "root"
+    root.mkdir()
+    return tmp, root
+
+
+def start_tls_nginx(ctx, tmp, root):
+    """A CA made in tmp/ca, a StreamServer over root and nginx serving root over HTTP and HTTPS
+    (/chunked/ and /eof/ through that server), kept as ctx["ca"], ctx["stream"], ctx["nginx"]."""
+    ctx["ca"] = make_ca(tmp / "ca")
+    ctx["stream"] = StreamServer(root).__enter__()
+    ctx["nginx"] = Nginx(root, tls=ctx["ca"], stream_port=ctx["stream"].port).__enter__()
+
+
+def stop_module(ctx, *keys):
+    """Stops the servers ctx[key] that were started, in the order given, then removes
+    ctx["tmp"]."""
+    for k in keys:
+        if k in ctx:
+            ctx[k].__exit__(None, None, None)
+    shutil.rmtree(ctx["tmp"], ignore_errors=True)
+
+
 # ---- the binary under test ----------------------------------------------------------------------
 
 def source_root():
