@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include "util/error.hpp"
+#include "util/redact.hpp"
 #include "util/text.hpp"
 
 namespace mrsi::storage::s3 {
@@ -102,11 +103,11 @@ std::string normalize_endpoint(std::string_view endpoint, std::string_view defau
     e = e.substr(sep + 3);
   }
   if (scheme != "http" && scheme != "https")
-    throw error(errc::usage, "S3 endpoint must be http:// or https://, not " + std::string(endpoint));
+    throw error(errc::usage, "S3 endpoint must be http:// or https://, not " + redact_url(endpoint));
   auto slash = e.find('/');
   std::string authority = ascii_lower(e.substr(0, slash));
   std::string base = slash == std::string::npos ? std::string() : e.substr(slash);
-  if (authority.empty()) throw error(errc::usage, "S3 endpoint has no host: " + std::string(endpoint));
+  if (authority.empty()) throw error(errc::usage, "S3 endpoint has no host: " + redact_url(endpoint));
   const std::string default_port = scheme == "https" ? ":443" : ":80";
   if (authority.size() > default_port.size() &&
       authority.compare(authority.size() - default_port.size(), default_port.size(), default_port) == 0 &&

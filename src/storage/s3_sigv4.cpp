@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "util/error.hpp"
+#include "util/redact.hpp"
 #include "util/text.hpp"
 
 namespace mrsi::storage::s3 {
@@ -56,17 +57,17 @@ std::string uri_decode(std::string_view s) {
 url_parts split_url(std::string_view url) {
   url_parts p;
   auto sep = url.find("://");
-  if (sep == std::string_view::npos) throw error(errc::usage, "not an absolute URL: " + std::string(url));
+  if (sep == std::string_view::npos) throw error(errc::usage, "not an absolute URL: " + redact_url(url));
   p.scheme = ascii_lower(url.substr(0, sep));
   if (p.scheme != "http" && p.scheme != "https")
-    throw error(errc::usage, "not an http(s) URL: " + std::string(url));
+    throw error(errc::usage, "not an http(s) URL: " + redact_url(url));
   std::string_view rest = url.substr(sep + 3);
   if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
   auto path_start = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, path_start);
   rest = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
   if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
-  if (authority.empty()) throw error(errc::usage, "URL without a host: " + std::string(url));
+  if (authority.empty()) throw error(errc::usage, "URL without a host: " + redact_url(url));
   // Exactly as written: the HTTP client sends the URL's authority as the Host header.
   std::string host(authority);
   p.host = std::move(host);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "util/text.hpp"
 
@@ -34,24 +35,27 @@ std::string redact_url(std::string_view url) {
   std::string out;
   // user:password@ -> user:REDACTED@ (only inside the authority)
   std::string_view rest = url;
-  const auto scheme_end = rest.find("://");
-  if (scheme_end != std::string_view::npos) {
-    out.append(rest.substr(0, scheme_end + 3));
-    rest.remove_prefix(scheme_end + 3);
-    const auto auth_end = std::min(rest.find_first_of("/?#"), rest.size());
-    std::string_view authority = rest.substr(0, auth_end);
-    const auto at = authority.rfind('@');
-    if (at != std::string_view::npos) {
-      append_redacted_userinfo(out, authority.substr(0, at));
-      authority.remove_prefix(at + 1);
-    }
-    out.append(authority);
-    rest.remove_prefix(auth_end);
-  } else if (const auto at = rest.find('@'); at != std::string_view::npos && at < rest.find_first_of("/?#")) {
-    // "user:password@host:port" without a scheme (proxy settings are often written so).
-    append_redacted_userinfo(out, rest.substr(0, at));
-    rest.remove_prefix(at + 1);
+  // A scheme is letters, digits, '+', '-', '.' before "://"; a "://" later on (inside a query,
+  // say) does not make one.
+  std::size_t scheme_len = 0;
+  while (scheme_len < rest.size() &&
+         (std::isalnum(static_cast<unsigned char>(rest[scheme_len])) || rest[scheme_len] == '+' ||
+          rest[scheme_len] == '-' || rest[scheme_len] == '.'))
+    ++scheme_len;
+  if (scheme_len > 0 && rest.substr(scheme_len).starts_with("://")) {
+    out.append(rest.substr(0, scheme_len + 3));
+    rest.remove_prefix(scheme_len + 3);
   }
+  // The authority ends at the first '/', '?' or '#'; its userinfo at the last '@' inside it, so
+  // a password containing '@' is redacted whole.
+  const auto auth_end = std::min(rest.find_first_of("/?#"), rest.size());
+  std::string_view authority = rest.substr(0, auth_end);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    append_redacted_userinfo(out, authority.substr(0, at));
+    authority.remove_prefix(at + 1);
+  }
+  out.append(authority);
+  rest.remove_prefix(auth_end);
   const auto q = rest.find('?');
   if (q == std::string_view::npos) {
     out.append(rest);
