@@ -19,6 +19,7 @@
 
 #include "storage/path_sanitize.hpp"
 #include "util/error.hpp"
+#include "util/state_dir.hpp"
 #include "util/text.hpp"
 
 namespace mrsi::archive {
@@ -27,8 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The per-destination state directory; must match transfer::state_dir_name (engine.hpp).
-constexpr std::string_view state_dir_name = ".mr-storage-initializer";
 
 // libarchive's file reader allocates one block of this size and decompressors work in chunks
 // of their own: memory does not grow with the size of an entry.

@@ -14,14 +14,12 @@
 #include "storage/provider.hpp"
 #include "util/log.hpp"
 #include "util/retry.hpp"
+#include "util/state_dir.hpp"
 
 namespace mrsi::http { class client; }
 
 namespace mrsi::transfer {
 
-// Name of the hidden folder inside each destination that holds partial files, journals and the
-// records of completed files.
-inline constexpr const char* state_dir_name = ".mr-storage-initializer";
 
 struct engine_config {
   std::size_t connections = 16;                 // concurrent requests across all files
