@@ -858,7 +858,7 @@ def fmt(x, nd=2):
     return str(x)
 
 
-def gnuplot_chart(png, title, rows, ylabel, logscale=False, hline=None):
+def gnuplot_chart(png, title, rows, ylabel, hline=None, errorbars=True):
     """rows: [(label, median, low, high, is_ours)] -> a PNG bar chart with min-max error bars."""
     data = png.with_suffix(".dat")
     with open(data, "w") as f:
@@ -867,7 +867,10 @@ def gnuplot_chart(png, title, rows, ylabel, logscale=False, hline=None):
     top = max([hi for _, _, _, hi, _ in rows] + [hline or 0]) * 1.18 or 1
     extra = f"set arrow from graph 0, first {hline} to graph 1, first {hline} nohead " \
             f"dt 2 lc rgb '#555555'\n" if hline else ""
-    script = f"""set terminal pngcairo size 760,420 font 'DejaVu Sans,10'
+    digits = 0 if top > 20 else 2
+    bars = "     '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt -1 ps 0, \\\n" \
+        if errorbars else ""
+    script = f"""set terminal pngcairo size 820,440 font 'DejaVu Sans,10'
 set output '{png}'
 set title "{title}"
 set ylabel "{ylabel}"
@@ -875,13 +878,13 @@ set style fill solid 0.85 border -1
 set boxwidth 0.6
 set grid ytics
 set key off
+set xtics rotate by -20 nomirror
 set xrange [-0.6:{len(rows) - 0.4}]
 set yrange [0:{top}]
 set linetype 1 lc rgb '#d95f02'
 set linetype 2 lc rgb '#7570b3'
 {extra}plot '{data}' using 1:3:6:xtic(2) with boxes lc variable, \\
-     '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 7 ps 0, \\
-     '' using 1:5:(sprintf('%.{0 if top > 20 else 2}f', $3)) with labels offset 0,0.8
+{bars}     '' using 1:5:(sprintf('%.{digits}f', $3)) with labels offset 0,0.8 notitle
 """
     sp = png.with_suffix(".gp")
     sp.write_text(script)
@@ -911,7 +914,7 @@ def machine_description(dest_root, disk_dir):
         "memory": mem_total,
         "kernel": platform.release(),
         "os": cmd("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
-        "disk": disk[1] if len(disk) > 1 else "?",
+        "disk": " ".join(disk[1].split()) if len(disk) > 1 else "?",
     }
 
 
@@ -983,18 +986,23 @@ def write_report(out, state, results, skipped, charts_ok):
     w(f"Run from {started:%Y-%m-%d %H:%M} to {finished:%H:%M} UTC "
       f"({(finished - started).total_seconds() / 60:.1f} min). "
       "`--quick` is the tiny variant that runs in CI (`meson test --suite bench`); "
-      "`--scenarios`, `--tools`, `--repeats` pick a subset, `--out` another report path.\n")
+      "`--scenarios`, `--tools`, `--repeats` pick a subset, `--out` another report path, "
+      "`--keep` keeps every run's command line and output. `--raw FILE` saves the records; "
+      "`--from-raw FILE` rewrites this page and the charts from them (this page's records are "
+      "in `test/bench/last-full-run.json`).\n")
     w("## Machine\n")
     w(f"- {machine['cpus']} CPUs: {machine['model']} (hypervisor: {machine['hypervisor']}), "
       f"{machine['memory']} RAM, {machine['os']}, Linux {machine['kernel']}")
-    w(f"- destination `/dev/shm` (tmpfs) unless labelled; disk variant on `{machine['disk']}`")
+    w(f"- destination `/dev/shm` (tmpfs) unless labelled; disk variant on "
+      f"`{' '.join(machine['disk'].split())}`")
     w("- client, servers and proxies share the same 2 cores: every number includes the server's "
       "CPU use, so the *server CPU* column matters; compare tools within one run, not across "
       "machines")
     loads = [r.load1 for rs in results.values() for r in rs["runs"]]
     if loads:
         w(f"- 1-minute load average at the start of the runs: median {med(loads):.2f}, "
-          f"max {max(loads):.2f} (other work on the machine makes numbers noisier)")
+          f"max {max(loads):.2f} (the benchmark's own client and server account for about 2; "
+          "more means other work shared the machine)")
     w("")
     w("## Tools\n")
     w("| tool | version |\n|---|---|")
@@ -1128,7 +1136,7 @@ def render(state, out):
             if ratio_rows:
                 gnuplot_chart(chart_dir / "summary.png",
                               "ours / best peer (median throughput; 1.0 = as fast)",
-                              ratio_rows, "ratio", hline=1.0)
+                              ratio_rows, "ratio", hline=1.0, errorbars=False)
             charts_ok = True
         except (RuntimeError, subprocess.TimeoutExpired) as e:
             log(f"gnuplot failed: {e}")
