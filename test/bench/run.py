@@ -1363,6 +1363,9 @@ def main(argv=None):
                     if key in S3_SCENARIOS and s3 is None:
                         if shutil.which("node") is None:
                             raise SkipScenario("node is not installed (s3rver needs it)")
+                        if not (ROOT / "test" / "node_modules" / "@20minutes" / "s3rver").is_dir():
+                            raise SkipScenario("s3rver is not installed in test/node_modules "
+                                               "(bash scripts/setup.sh installs it)")
                         s3 = stack.enter_context(S3rver(data / "s3", run_dir))
                     if key == "1":
                         res["runs"] = http_scenario(key, "big", dest_root, nginx.url,
