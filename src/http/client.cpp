@@ -310,6 +310,7 @@ class exchange_impl final : public exchange {
     for (const auto& f : msg) headers_.emplace_back(std::string(f.name_string()), std::string(f.value()));
     if (auto cl = parser_->content_length()) content_length_ = *cl;
     finish_if_done();
+    if (!done_ && content_length_ && !parser_->chunked()) raw_remaining_ = *content_length_;
   }
 
   unsigned status() const override { return status_; }
@@ -320,6 +321,7 @@ class exchange_impl final : public exchange {
   asio::awaitable<std::size_t> read_some(std::span<char> buf) override {
     if (done_ || buf.empty()) co_return 0;
     if (!conn_) throw net_error("response body read after a failure", url_);
+    if (raw_remaining_) co_return co_await read_raw(buf);
     for (;;) {
       auto& body = parser_->get().body();
       body.data = buf.data();
@@ -333,23 +335,52 @@ class exchange_impl final : public exchange {
         std::tie(ec, std::ignore) = co_await bhttp::async_read_some(*conn_->tcp, conn_->buffer, *parser_, use_tuple);
       if (ec == bhttp::error::need_buffer) ec = {};
       const std::size_t got = buf.size() - parser_->get().body().size;
-      if (ec) {
-        conn_.reset();
-        if (ec == beast::error::timeout)
-          throw net_error("no data received for " +
-                              std::to_string(owner_->cfg.timeout.idle_read.count() / 1000.0).substr(0, 5) +
-                              " s (stalled connection)",
-                          url_);
-        if (ec == bhttp::error::partial_message || ec == asio::error::eof)
-          throw net_error("connection closed before the response body was complete", url_);
-        throw net_error("reading response body failed: " + describe_ec(ec), url_);
-      }
+      if (ec) fail(ec);
       finish_if_done();
       if (got > 0 || done_) co_return got;
     }
   }
 
  private:
+  // A body of known length (no chunked framing) is read straight from the socket into the
+  // caller's buffer: no parser copy. Bytes that arrived with the headers are handed out first.
+  asio::awaitable<std::size_t> read_raw(std::span<char> buf) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), *raw_remaining_));
+    std::size_t got = 0;
+    if (conn_->buffer.size() > 0) {
+      got = asio::buffer_copy(asio::buffer(buf.data(), want), conn_->buffer.data());
+      conn_->buffer.consume(got);
+    } else {
+      conn_->lowest().expires_after(owner_->cfg.timeout.idle_read);
+      error_code ec;
+      if (conn_->tls)
+        std::tie(ec, got) = co_await conn_->tls->async_read_some(asio::buffer(buf.data(), want), use_tuple);
+      else
+        std::tie(ec, got) = co_await conn_->tcp->async_read_some(asio::buffer(buf.data(), want), use_tuple);
+      if (ec) fail(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ? bhttp::error::partial_message : ec);
+    }
+    *raw_remaining_ -= got;
+    if (*raw_remaining_ == 0) {
+      done_ = true;
+      // Anything after the body would be a pipelined response we never asked for.
+      if (conn_->buffer.size() == 0 && parser_->get().keep_alive()) owner_->release(std::move(conn_));
+      conn_.reset();
+    }
+    co_return got;
+  }
+
+  [[noreturn]] void fail(const error_code& ec) {
+    conn_.reset();
+    if (ec == beast::error::timeout)
+      throw net_error("no data received for " +
+                          std::to_string(owner_->cfg.timeout.idle_read.count() / 1000.0).substr(0, 5) +
+                          " s (stalled connection)",
+                      url_);
+    if (ec == bhttp::error::partial_message || ec == asio::error::eof)
+      throw net_error("connection closed before the response body was complete", url_);
+    throw net_error("reading response body failed: " + describe_ec(ec), url_);
+  }
+
   void finish_if_done() {
     if (!parser_->is_done()) return;
     done_ = true;
@@ -364,6 +395,7 @@ class exchange_impl final : public exchange {
   unsigned status_ = 0;
   header_list headers_;
   std::optional<std::uint64_t> content_length_;
+  std::optional<std::uint64_t> raw_remaining_;  // set when the body is read without the parser
   bool done_ = false;
 };
 
