@@ -57,7 +57,7 @@ parse_result parse(int argc, const char* const* argv) {
                  "seconds to wait for response headers and between body reads before retrying (default 30)")
       ->envname("MRSI_READ_TIMEOUT")
       ->check(CLI::Range(1, 3600));
-  app.add_option("--retries", o.attempts, "attempts per request or part, the first included (default 6)")
+  app.add_option("--retries", o.attempts, "attempts per request or part, the first included; one that moved 1 MiB or more is not counted (default 6)")
       ->envname("MRSI_RETRIES")
       ->check(CLI::Range(1, 100));
   app.add_option("--deadline", deadline_s, "give up after this many seconds in total (default 0: none)")

@@ -68,6 +68,18 @@ class Faults(ToolTestCase):
         self.assertGreater(fp.resets, 0, "the proxy never reset a connection")
         self.assertGreater(summary["retries"], 0, res.describe())
 
+    def test_reset_on_every_connection_still_finishes(self):
+        # Every connection dies after 3 MiB, so no 16 MiB part ever arrives in one piece: each
+        # retry must continue from the bytes already written (part 0 included), and attempts that
+        # moved megabytes must not use up --retries.
+        fp = self.proxy(reset_after=3 * MiB, reset_every=1)
+        dest = self.new_dest()
+        res = self.run_tool(["--part-size", "16M", "-c", "4", "--retries", "3",
+                             self.url(fp), dest], timeout=180)
+        summary = self.assert_ok(res, files=1, nbytes=SIZE)
+        self.assert_same_file(dest / "model.bin", ctx["sha"], res)
+        self.assertGreaterEqual(summary["retries"], SIZE // (3 * MiB) - 4, res.describe())
+
     def test_stall_longer_than_read_timeout(self):
         fp = self.proxy(stall_after=MiB, stall_every=3)
         dest = self.new_dest()
