@@ -8,6 +8,10 @@
 #include <random>
 #include <vector>
 
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -108,24 +112,34 @@ std::string describe_ec(const error_code& ec) {
 
 struct client::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor e, client_config c)
-      : ex(std::move(e)), cfg(std::move(c)), ctx(ssl::context::tls_client), rng(std::random_device{}()) {
-    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-    error_code ec;
-    // OpenSSL's default paths honour SSL_CERT_FILE and SSL_CERT_DIR, as every other client does.
-    ctx.set_default_verify_paths(ec);
-    if (!cfg.ca_bundle.empty()) {
-      ctx.load_verify_file(cfg.ca_bundle, ec);
-      if (ec)
-        throw error(errc::usage, "cannot load CA bundle " + cfg.ca_bundle + ": " + ec.message());
-    }
-    ctx.set_verify_mode(cfg.insecure ? ssl::verify_none : ssl::verify_peer);
+      : ex(std::move(e)), cfg(std::move(c)), rng(std::random_device{}()) {
+    if (!cfg.ca_bundle.empty() && ::access(cfg.ca_bundle.c_str(), R_OK) != 0)
+      throw error(errc::usage, "cannot read CA bundle " + cfg.ca_bundle + ": " + std::strerror(errno));
     http_proxy = parse_proxy(cfg.proxy.http_proxy);
     https_proxy = parse_proxy(cfg.proxy.https_proxy);
   }
 
+  // The TLS context, made on first use: loading the system trust store costs milliseconds that
+  // plain-http runs need not pay.
+  ssl::context& tls_context() {
+    if (ctx) return *ctx;
+    ssl::context c(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(c.native_handle(), TLS1_2_VERSION);
+    error_code ec;
+    // OpenSSL's default paths honour SSL_CERT_FILE and SSL_CERT_DIR, as every other client does.
+    c.set_default_verify_paths(ec);
+    if (!cfg.ca_bundle.empty()) {
+      c.load_verify_file(cfg.ca_bundle, ec);
+      if (ec) throw error(errc::usage, "cannot load CA bundle " + cfg.ca_bundle + ": " + ec.message());
+    }
+    c.set_verify_mode(cfg.insecure ? ssl::verify_none : ssl::verify_peer);
+    ctx.emplace(std::move(c));
+    return *ctx;
+  }
+
   asio::any_io_executor ex;
   client_config cfg;
-  ssl::context ctx;
+  std::optional<ssl::context> ctx;
   std::optional<proxy_endpoint> http_proxy, https_proxy;
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
   std::minstd_rand rng;
@@ -229,7 +243,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
       co_return c;
     }
 
-    c->tls.emplace(std::move(stream), ctx);
+    c->tls.emplace(std::move(stream), tls_context());
     auto& s = *c->tls;
     if (!is_ip_literal(t.host) && !SSL_set_tlsext_host_name(s.native_handle(), t.host.c_str()))
       throw net_error("cannot set TLS server name " + t.host, t.url, false);

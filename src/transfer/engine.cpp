@@ -45,9 +45,20 @@ struct file_state {
   std::uint64_t parts_remaining = 0;
 };
 
-// A connection slot's receive buffer, tagged with the slot for per-connection statistics.
-struct worker_buffer : std::vector<char> {
-  std::size_t slot = 0;
+// A connection slot's receive buffer, tagged with the slot for per-connection statistics. Not
+// zero-filled: its pages cost memory only once data arrives (a small download stays small).
+class worker_buffer {
+ public:
+  worker_buffer(std::size_t size, std::size_t slot) : data_(new char[size]), size_(size), slot(slot) {}
+  char* data() { return data_.get(); }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_;
+
+ public:
+  const std::size_t slot;
 };
 
 double ms_since(std::chrono::steady_clock::time_point t) {
@@ -156,9 +167,7 @@ class engine {
   }
 
   asio::awaitable<void> worker(std::size_t slot) {
-    worker_buffer buf;
-    buf.resize(cfg_.buffer_size);
-    buf.slot = slot;
+    worker_buffer buf(cfg_.buffer_size, slot);
     while (!failure_) {
       try {
         const bool work_left = !parts_.empty() || next_file_ < files_.size();
