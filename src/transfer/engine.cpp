@@ -233,13 +233,14 @@ class engine {
               std::to_string(before) + " to " + std::to_string(allowed_));
   }
 
-  // Waits before retry number `attempt`, honouring the server's Retry-After.
-  asio::awaitable<void> backoff(int attempt, const error& e) {
+  // Waits before retry number `attempt`, honouring the server's Retry-After; `immediate` retries at
+  // once (the failed attempt made progress, so the link rather than the server is at fault).
+  asio::awaitable<void> backoff(int attempt, const error& e, bool immediate = false) {
     check_deadline();
     ++prog_.retries;
     if (const auto st = e.diag().http_status; st && (*st == 429 || *st == 503)) throttled(*st);
     std::uniform_real_distribution<double> dist(0.0, 1.0);
-    auto delay = backoff_delay(cfg_.retry, attempt, dist(rng_));
+    auto delay = immediate ? std::chrono::milliseconds(0) : backoff_delay(cfg_.retry, attempt, dist(rng_));
     if (e.diag().retry_after_s)
       delay = std::max(delay, std::min<std::chrono::milliseconds>(std::chrono::seconds(*e.diag().retry_after_s),
                                                                   cfg_.retry.max_delay));
@@ -556,17 +557,20 @@ class engine {
     for (;;) {
       const std::uint64_t before = t.written;
       std::optional<error> failure;
+      bool progressed = false;
       try {
         co_await part_once(t, buf);
         break;
       } catch (const error& e) {
         if (e.kind() == errc::integrity) discard_state(f);
         if (!e.is_retryable()) throw;
-        if (t.written >= before + progress_worth_a_retry) attempt = 1;
+        progressed = t.written >= before + progress_worth_a_retry;
+        if (progressed) attempt = 1;
         else if (attempt >= cfg_.retry.max_attempts) throw;
         failure = e;
       }
-      co_await backoff(attempt++, *failure);
+      // After real progress the connection, not the server, failed: ask again at once.
+      co_await backoff(attempt++, *failure, progressed);
     }
     prog_.part_ms.push_back(ms_since(started));
     mark_part_done(f, t.index);
