@@ -25,6 +25,11 @@ struct manifest_entry {
   std::optional<std::uint64_t> size;    // from a listing, when known
   std::string etag;                     // from a listing, when known (quoted as the server sends)
   std::string md5_hex;                  // expected MD5 of the content when known (verified)
+  // An S3 additional checksum of the whole content, when known (verified): the algorithm
+  // ("crc32", "crc32c", "sha1", "sha256"; empty = none) and the value as S3 sends it in
+  // x-amz-checksum-<alg> (base64 of the big-endian digest).
+  std::string checksum_algorithm;
+  std::string checksum_b64;
   http::header_list headers;            // extra headers for every request of this file
   http::signer sign;                    // adds auth to each request; may be empty
   // Fills server_code / server_message / request_id from an error response body (S3 XML, ...);

@@ -49,7 +49,7 @@ struct config {
   bool anonymous = false;
   credentials static_credentials;        // empty unless set through the environment
   std::optional<web_identity> irsa;      // set when IRSA is the credential source
-  bool verify_md5 = true;                // S3_VERIFY_MD5: check plain-MD5 ETags of downloads
+  bool verify_md5 = true;                // S3_VERIFY_MD5: check plain-MD5 ETags and x-amz-checksum-*
   // KServe's tuning knobs, when set.
   std::optional<std::chrono::milliseconds> connect_timeout;  // S3_CONNECT_TIMEOUT (seconds)
   std::optional<std::chrono::milliseconds> read_timeout;     // S3_READ_TIMEOUT (seconds)

@@ -5,7 +5,15 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <unordered_map>
 #include <unordered_set>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "http/client.hpp"
 #include "storage/s3_addressing.hpp"
@@ -77,6 +85,19 @@ bool etag_is_not_content_md5(const http::response& r) {
   return sse && sse->starts_with("aws:kms");
 }
 
+// The full-object additional checksum a HEAD sent with x-amz-checksum-mode: ENABLED reports:
+// {algorithm, base64 value}, or empty strings when there is none we can verify (composite
+// checksums of multipart uploads, CRC64NVME, a server that ignores the header).
+std::pair<std::string, std::string> full_object_checksum_of(const http::response& r) {
+  if (auto type = r.header("x-amz-checksum-type"); type && *type == "COMPOSITE") return {};
+  for (const char* alg : {"crc32c", "crc32", "sha256", "sha1"}) {
+    auto v = r.header(std::string("x-amz-checksum-") + alg);
+    if (!v) continue;
+    if (auto b64 = full_object_checksum(alg, *v); !b64.empty()) return {alg, std::move(b64)};
+  }
+  return {};
+}
+
 // The region S3 says the bucket lives in, when it answered a request sent to the wrong one.
 std::optional<std::string> region_redirect(const http::response& r, const std::string& current) {
   if (r.status != 301 && r.status != 307 && r.status != 400) return std::nullopt;
@@ -142,10 +163,12 @@ asio::awaitable<manifest> s3_provider::list(std::string uri, http::client& clien
     co_return co_await client.fetch(std::move(req), make_signer(ctx), policy, 64 << 20);
   };
   // Retries a request once in the region S3 names when it was sent to the wrong one.
-  auto send_in_right_region = [&](auto make_url, std::string method) -> asio::awaitable<http::response> {
+  auto send_in_right_region = [&](auto make_url, std::string method,
+                                  http::header_list headers = {}) -> asio::awaitable<http::response> {
     http::request req;
     req.method = method;
     req.url = make_url();
+    req.headers = std::move(headers);
     auto r = co_await send(req);
     if (auto region = region_redirect(r, ctx->region)) {
       log(log_, log_level::info, "s3: bucket " + loc.bucket + " is in region " + *region + ", not " +
@@ -160,11 +183,17 @@ asio::awaitable<manifest> s3_provider::list(std::string uri, http::client& clien
 
   std::vector<planned_file> files;
   bool md5_usable = cfg_.verify_md5;
+  // Additional checksums (x-amz-checksum-*) per index in `files`: {algorithm, base64}.
+  std::vector<std::pair<std::string, std::string>> checksums;
+  const http::header_list checksum_mode = {{"x-amz-checksum-mode", "ENABLED"}};
 
   // 1. A key that names an object exactly is that object alone.
   bool single = false;
   if (!loc.key.empty() && loc.key.back() != '/') {
-    auto head = co_await send_in_right_region([&] { return object_url(cfg_, loc.bucket, loc.key); }, "HEAD");
+    http::header_list head_headers;  // a named variable: GCC 12 mis-destroys temporaries in co_await
+    if (cfg_.verify_md5) head_headers = checksum_mode;
+    auto head = co_await send_in_right_region([&] { return object_url(cfg_, loc.bucket, loc.key); }, "HEAD",
+                                              head_headers);
     if (head.status == 200) {
       auto len = head.header("Content-Length");
       auto size = len ? parse_u64(*len) : std::nullopt;
@@ -174,6 +203,7 @@ asio::awaitable<manifest> s3_provider::list(std::string uri, http::client& clien
       std::string etag(head.header("ETag").value_or(""));
       files.push_back(map_single_object(loc.key, *size, etag));
       if (etag_is_not_content_md5(head)) md5_usable = false;
+      if (cfg_.verify_md5) checksums.push_back(full_object_checksum_of(head));
       single = true;
       log(log_, log_level::debug, "s3: " + loc.uri() + " is a single object of " + std::to_string(*size) + " bytes");
     } else {
@@ -186,6 +216,7 @@ asio::awaitable<manifest> s3_provider::list(std::string uri, http::client& clien
   if (!single) {
     const std::string prefix = folder_prefix(loc.key);
     std::vector<object_entry> objects;
+    std::unordered_map<std::string, std::string> listed_checksum;  // key -> <ChecksumAlgorithm>
     std::string token;
     std::unordered_set<std::string> seen_tokens;
     for (int page_no = 1;; ++page_no) {
@@ -197,7 +228,10 @@ asio::awaitable<manifest> s3_provider::list(std::string uri, http::client& clien
         throw s3_failure(r, url, "listing " + where.uri(), where, !creds.empty());
       }
       auto page = parse_list_objects_v2(r.body);
-      for (auto& o : page.objects) objects.push_back(std::move(o));
+      for (auto& o : page.objects) {
+        if (!o.checksum_algorithm.empty()) listed_checksum.emplace(o.key, o.checksum_algorithm);
+        objects.push_back(std::move(o));
+      }
       if (!page.truncated) break;
       if (!seen_tokens.insert(page.next_continuation_token).second)
         throw error(errc::source, "the server repeated a continuation token while listing " + loc.uri());
@@ -219,14 +253,58 @@ asio::awaitable<manifest> s3_provider::list(std::string uri, http::client& clien
         break;
       }
     }
+
+    // Objects listed with a <ChecksumAlgorithm>: one HEAD each with x-amz-checksum-mode: ENABLED
+    // for the value (a listing does not carry it), at most 16 at a time (the default --connections).
+    checksums.resize(files.size());
+    std::vector<std::size_t> todo;
+    if (cfg_.verify_md5)
+      for (std::size_t i = 0; i < files.size(); ++i)
+        if (listed_checksum.contains(files[i].key)) todo.push_back(i);
+    if (!todo.empty()) {
+      log(log_, log_level::debug, "s3: asking for the checksums of " + std::to_string(todo.size()) +
+                                      " object(s) listed with one");
+      auto ex = co_await asio::this_coro::executor;
+      asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
+      std::size_t next = 0, running = 0;
+      std::exception_ptr failure;
+      auto worker = [&]() -> asio::awaitable<void> {
+        while (next < todo.size() && !failure) {
+          const std::size_t i = todo[next++];
+          http::request probe;
+          probe.method = "HEAD";
+          probe.url = object_url(cfg_, loc.bucket, files[i].key);
+          probe.headers = checksum_mode;
+          auto r = co_await send(probe);
+          if (r.status == 200) checksums[i] = full_object_checksum_of(r);
+          else
+            log(log_, log_level::debug, "s3: HEAD for the checksum of " + files[i].key + " gave HTTP " +
+                                            std::to_string(r.status) + "; not verifying it");
+        }
+      };
+      for (std::size_t w = 0; w < std::min<std::size_t>(16, todo.size()); ++w) {
+        ++running;
+        asio::co_spawn(ex, worker(), [&](std::exception_ptr e) {
+          if (e && !failure) failure = e;
+          if (--running == 0) all_done.cancel();
+        });
+      }
+      while (running > 0) {
+        boost::system::error_code ec;
+        co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (failure) std::rethrow_exception(failure);
+    }
   }
 
   manifest m;
   m.source_description = loc.uri();
   auto signer = make_signer(ctx);
   m.files.reserve(files.size());
-  for (auto& f : files) {
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    auto& f = files[i];
     manifest_entry e;
+    if (i < checksums.size()) std::tie(e.checksum_algorithm, e.checksum_b64) = std::move(checksums[i]);
     e.url = object_url(cfg_, loc.bucket, f.key);
     e.relative_path = std::move(f.relative_path);
     e.size = f.size;

@@ -6,6 +6,7 @@
 
 #include <pugixml.hpp>
 
+#include "util/crypto.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -77,6 +78,10 @@ list_page parse_list_objects_v2(std::string_view xml) {
       throw error(errc::source, "the server's listing has an invalid size \"" + excerpt(size) +
                                     "\" for key \"" + excerpt(e.key) + "\"");
     e.etag = text_of(c, "ETag");
+    // S3 lists one <ChecksumAlgorithm> per algorithm the object carries; take one we can verify.
+    for (auto a : c.children())
+      if (a.type() == pugi::node_element && local_name(a) == "ChecksumAlgorithm" && e.checksum_algorithm.empty())
+        e.checksum_algorithm = verifiable_checksum_algorithm(a.child_value());
     page.objects.push_back(std::move(e));
   }
   page.truncated = text_of(root, "IsTruncated") == "true";
@@ -129,6 +134,28 @@ sts_result parse_assume_role_response(std::string_view xml) {
   if (r.creds.access_key_id.empty() || r.creds.secret_access_key.empty())
     throw error(errc::source, "the STS response carries no credentials: \"" + excerpt(xml) + "\"");
   return r;
+}
+
+std::string verifiable_checksum_algorithm(std::string_view name) {
+  std::string a;
+  for (char c : name)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') a.push_back(ascii_lower(c));
+  if (a == "crc32" || a == "crc32c" || a == "sha1" || a == "sha256") return a;
+  return {};
+}
+
+std::string full_object_checksum(std::string_view algorithm, std::string_view value) {
+  std::size_t want = 0;
+  if (algorithm == "crc32" || algorithm == "crc32c") want = 4;
+  else if (algorithm == "sha1") want = 20;
+  else if (algorithm == "sha256") want = 32;
+  else return {};
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.find('-') != std::string_view::npos) return {};  // composite: "<b64>-<parts>"
+  std::string raw;
+  if (!crypto::base64_decode(value, raw) || raw.size() != want) return {};
+  return crypto::base64_encode(raw);  // canonical padded form, as the engine computes it
 }
 
 std::string md5_from_etag(std::string_view etag) {

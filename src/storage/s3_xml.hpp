@@ -17,6 +17,9 @@ struct object_entry {
   std::string key;  // decoded when the page says <EncodingType>url</EncodingType>
   std::uint64_t size = 0;
   std::string etag;  // as sent, quotes included
+  // From <ChecksumAlgorithm>, lower-cased, when it is one we can verify ("crc32", "crc32c",
+  // "sha1", "sha256"); empty otherwise (none, CRC64NVME...).
+  std::string checksum_algorithm;
 };
 
 struct list_page {
@@ -52,5 +55,13 @@ sts_result parse_assume_role_response(std::string_view xml);
 // The MD5 an ETag stands for: 32 hex digits between optional quotes and nothing else. Multipart
 // ETags ("<hex>-<parts>") and anything else give an empty string.
 std::string md5_from_etag(std::string_view etag);
+
+// "CRC32C" / "crc32c" -> "crc32c"; empty for algorithms we cannot verify.
+std::string verifiable_checksum_algorithm(std::string_view name);
+
+// The x-amz-checksum-<alg> value when it is a full-object checksum of the right shape (base64 of
+// a 4/20/32-byte digest); empty for a composite value ("<b64>-<parts>", the checksum of the part
+// checksums of a multipart upload, which cannot be checked against the bytes) or anything else.
+std::string full_object_checksum(std::string_view algorithm, std::string_view value);
 
 }  // namespace mrsi::storage::s3

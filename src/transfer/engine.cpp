@@ -629,23 +629,32 @@ class engine {
     if (!cfg_.discard) {
       file_state* fp = &f;
       const bool verify = cfg_.verify_md5 && !f.j.entry.md5_hex.empty();
+      // An S3 additional checksum (x-amz-checksum-*), computed in the same read pass as the MD5.
+      const bool verify_checksum =
+          cfg_.verify_md5 && !f.j.entry.checksum_algorithm.empty() && !f.j.entry.checksum_b64.empty();
       co_await asio::co_spawn(
           disk_.get_executor(),
-          [fp, verify]() -> asio::awaitable<void> {
+          [fp, verify, verify_checksum]() -> asio::awaitable<void> {
             file_state& f = *fp;
             const std::uint64_t on_disk = file_size_of(f.fd, f.temp_path);
             if (on_disk != f.size)
               throw error(errc::integrity, "size of " + f.final_path.string() + " is " + std::to_string(on_disk) +
                                                " bytes, expected " + std::to_string(f.size));
             f.fd.close();
-            if (verify) {
-              const std::string md5 = md5_file_hex(f.temp_path);
-              if (md5 != f.j.entry.md5_hex) {
+            if (verify || verify_checksum) {
+              const auto& want = f.j.entry;
+              const auto got = digest_file(f.temp_path, verify, verify_checksum ? want.checksum_algorithm : "");
+              std::string mismatch;
+              if (verify && got.md5_hex != want.md5_hex)
+                mismatch = "MD5 of " + f.final_path.string() + " is " + got.md5_hex + ", the source says " + want.md5_hex;
+              else if (verify_checksum && got.checksum_b64 != want.checksum_b64)
+                mismatch = want.checksum_algorithm + " of " + f.final_path.string() + " is " + got.checksum_b64 +
+                           ", the source says " + want.checksum_b64;
+              if (!mismatch.empty()) {
                 std::error_code ec;
                 fs::remove(f.temp_path, ec);
                 fs::remove(f.journal_path, ec);
-                throw error(errc::integrity, "MD5 of " + f.final_path.string() + " is " + md5 + ", the source says " +
-                                                 f.j.entry.md5_hex);
+                throw error(errc::integrity, mismatch);
               }
             }
             std::error_code ec;

@@ -7,7 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <memory>
+#include <vector>
+
 #include <openssl/evp.h>
+
+#include "util/crypto.hpp"
 
 #include "util/error.hpp"
 
@@ -104,33 +109,34 @@ std::uint64_t file_size_of(const file_handle& f, const std::filesystem::path& p)
   return static_cast<std::uint64_t>(st.st_size);
 }
 
-std::string md5_file_hex(const std::filesystem::path& p) {
+std::string md5_file_hex(const std::filesystem::path& p) { return digest_file(p, true, {}).md5_hex; }
+
+file_digests digest_file(const std::filesystem::path& p, bool md5, std::string_view checksum_alg) {
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_io("cannot read back", p, errno);
   file_handle h(fd);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_md5(), nullptr);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(md5 ? EVP_MD_CTX_new() : nullptr,
+                                                             &EVP_MD_CTX_free);
+  if (md5) EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr);
+  std::optional<crypto::checksum_hasher> ck;
+  if (!checksum_alg.empty()) ck.emplace(checksum_alg);
   std::vector<char> buf(1 << 20);
   for (;;) {
     const ssize_t r = ::read(fd, buf.data(), buf.size());
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      EVP_MD_CTX_free(ctx);
-      throw_io("cannot read back", p, errno);
-    }
+    if (r < 0) throw_io("cannot read back", p, errno);
     if (r == 0) break;
-    EVP_DigestUpdate(ctx, buf.data(), static_cast<std::size_t>(r));
+    if (md5) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(r));
+    if (ck) ck->update(buf.data(), static_cast<std::size_t>(r));
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
+  file_digests out;
+  if (md5) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx.get(), md, &len);
+    out.md5_hex = crypto::hex(std::string_view(reinterpret_cast<const char*>(md), len));
   }
+  if (ck) out.checksum_b64 = ck->final_base64();
   return out;
 }
 

@@ -40,6 +40,14 @@ std::uint64_t file_size_of(const file_handle& f, const std::filesystem::path& p)
 // MD5 of a whole file as lower-case hex. Blocking.
 std::string md5_file_hex(const std::filesystem::path& p);
 
+struct file_digests {
+  std::string md5_hex;       // lower-case hex, when asked for
+  std::string checksum_b64;  // base64 of the big-endian digest (as S3 sends it), when asked for
+};
+// The file's MD5 and/or one S3 additional checksum ("crc32", "crc32c", "sha1", "sha256"; empty
+// for none) in one read pass. Blocking: call from the disk pool.
+file_digests digest_file(const std::filesystem::path& p, bool md5, std::string_view checksum_alg);
+
 // "No space left on device" etc. as an error naming the path.
 [[noreturn]] void throw_io(std::string what, const std::filesystem::path& p, int err);
 
