@@ -1,6 +1,8 @@
 // Error kinds, exit codes and the one-line description of an error.
 #include "util/error.hpp"
 
+#include <ostream>
+
 namespace mrsi {
 
 int exit_code(errc e) noexcept { return static_cast<int>(e); }
@@ -16,6 +18,8 @@ const char* to_string(errc e) noexcept {
   }
   return "internal";
 }
+
+std::ostream& operator<<(std::ostream& os, errc e) { return os << to_string(e); }
 
 error::error(errc kind, std::string message, diagnostics diag, bool retryable)
     : std::runtime_error(std::move(message)), kind_(kind), diag_(std::move(diag)), retryable_(retryable) {}

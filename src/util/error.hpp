@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,8 @@ enum class errc {
 // Exit code for an error kind (0 is success and never an errc).
 int exit_code(errc e) noexcept;
 const char* to_string(errc e) noexcept;
+// Prints the kind's name (for test diagnostics and logs).
+std::ostream& operator<<(std::ostream& os, errc e);
 
 // What we know about a failed request; every string here is already redacted.
 struct diagnostics {

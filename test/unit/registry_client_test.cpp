@@ -17,11 +17,6 @@
 #include "registry/registry_client.hpp"
 #include "util/error.hpp"
 
-// Lets BOOST_TEST print error kinds.
-namespace mrsi {
-inline std::ostream& operator<<(std::ostream& os, errc e) { return os << to_string(e); }
-}  // namespace mrsi
-
 using namespace mrsi;
 using namespace mrsi::registry;
 

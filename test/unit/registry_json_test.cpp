@@ -12,11 +12,6 @@
 #include "util/error.hpp"
 
 namespace bdata = boost::unit_test::data;
-// Lets BOOST_TEST print error kinds.
-namespace mrsi {
-inline std::ostream& operator<<(std::ostream& os, errc e) { return os << to_string(e); }
-}  // namespace mrsi
-
 using namespace mrsi;
 using namespace mrsi::registry;
 
