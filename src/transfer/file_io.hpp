@@ -27,7 +27,8 @@ class file_handle {
 
 // Opens for writing at offsets, creating it when missing; never truncates.
 file_handle open_for_write(const std::filesystem::path& p);
-// Reserves `size` bytes so a full disk shows up now, not after gigabytes of transfer.
+// Checks that `size` bytes are free (so a full disk shows up now, not after gigabytes of transfer)
+// and sizes the file to `size`, sparsely. Throws mrsi::error(local_io), ENOSPC naming the path.
 void preallocate(const file_handle& f, std::uint64_t size, const std::filesystem::path& p);
 // Writes all of [data, data+n) at offset. Blocking: call from the disk pool.
 void write_all_at(const file_handle& f, const char* data, std::size_t n, std::uint64_t offset,
