@@ -962,7 +962,7 @@ PEER_OPTIONS = """\
 Every tool runs with the machine's `AWS_*`, `*_CA_BUNDLE`, `SSL_CERT_*` and proxy variables
 removed and `HOME` pointing at an empty folder, so no user configuration is read. aria2c gets
 `--file-allocation=falloc` (its manual's advice for ext4/tmpfs; its default `prealloc` writes the
-file twice), as ours preallocates with `fallocate` too."""
+file twice), as ours sizes its file up front too."""
 
 
 def write_report(out, state, results, skipped, charts_ok):
