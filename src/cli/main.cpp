@@ -78,7 +78,7 @@ asio::awaitable<registry::resolution> resolve_registry(std::string src, const en
 struct run_outcome {
   transfer::progress prog;
   std::optional<error> failure;
-  std::string resolve_output;  // what goes to stdout: --resolve-only JSON or the sweep table
+  std::string stdout_text;  // what goes to stdout: --resolve-only JSON or the sweep table
   std::vector<std::filesystem::path> archives;  // downloaded archives to unpack into their DEST
 };
 
@@ -152,7 +152,7 @@ asio::awaitable<void> sweep(const std::vector<transfer::job>& jobs, http::client
   char line[160];
   std::snprintf(line, sizeof line, "%11s %10s %9s %9s %10s %8s\n", "connections", "part_size", "seconds", "MB/s",
                 "ttfb_p50", "retries");
-  out.resolve_output += line;
+  out.stdout_text += line;
   for (auto c : conns) {
     for (auto p : parts) {
       auto ec = engine_config_from(o, rep);
@@ -166,7 +166,7 @@ asio::awaitable<void> sweep(const std::vector<transfer::job>& jobs, http::client
       std::snprintf(line, sizeof line, "%11zu %10s %9.3f %9.1f %8.1fms %8llu\n", c, format_bytes(p).c_str(), secs,
                     secs > 0 ? static_cast<double>(prog.bytes_downloaded) / secs / 1e6 : 0.0,
                     percentile(prog.ttfb_ms, 0.5), static_cast<unsigned long long>(prog.retries));
-      out.resolve_output += line;
+      out.stdout_text += line;
       rep.log(log_level::info, std::string("sweep: ") + line);
       out.prog.bytes_downloaded += prog.bytes_downloaded;
       out.prog.retries += prog.retries;
@@ -196,7 +196,7 @@ asio::awaitable<void> run(const options& o, const env_map& env, reporter& rep, r
       if (!is_model_registry(src))
         throw error(errc::usage, "--resolve-only takes model-registry:// URIs, got " + redact_url(src));
       auto res = co_await resolve_registry(src, env, client, o, rep);
-      out.resolve_output += registry::to_json(res) + "\n";
+      out.stdout_text += registry::to_json(res) + "\n";
     }
     co_return;
   }
@@ -331,7 +331,7 @@ int main_impl(int argc, char** argv) {
     return exit_code(out.failure->kind());
   }
   if (o.resolve_only || o.sweeping()) {
-    std::fputs(out.resolve_output.c_str(), stdout);
+    std::fputs(out.stdout_text.c_str(), stdout);
     return 0;
   }
   rep.summary(out.prog, wall);

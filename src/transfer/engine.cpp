@@ -628,10 +628,10 @@ class engine {
   asio::awaitable<void> finalize(file_state& f) {
     if (!cfg_.discard) {
       file_state* fp = &f;
-      const bool verify = cfg_.verify_md5 && !f.j.entry.md5_hex.empty();
+      const bool verify = cfg_.verify_checksums && !f.j.entry.md5_hex.empty();
       // An S3 additional checksum (x-amz-checksum-*), computed in the same read pass as the MD5.
       const bool verify_checksum =
-          cfg_.verify_md5 && !f.j.entry.checksum_algorithm.empty() && !f.j.entry.checksum_b64.empty();
+          cfg_.verify_checksums && !f.j.entry.checksum_algorithm.empty() && !f.j.entry.checksum_b64.empty();
       co_await asio::co_spawn(
           disk_.get_executor(),
           [fp, verify, verify_checksum]() -> asio::awaitable<void> {

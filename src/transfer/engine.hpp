@@ -28,7 +28,7 @@ struct engine_config {
   retry_policy retry{.max_attempts = 6};        // per part (and per probe)
   std::chrono::seconds deadline{0};             // whole run; 0 = none
   bool discard = false;                         // benchmark mode: receive, count, write nothing
-  bool verify_md5 = true;                       // MD5 and x-amz-checksum-* when the manifest knows them
+  bool verify_checksums = true;                 // MD5 and x-amz-checksum-* when the manifest knows them
   log_fn log;
 };
 

@@ -9,7 +9,4 @@ namespace mrsi {
 // 0 for no samples.
 double percentile(std::vector<double> samples, double q);
 
-// The median (percentile 0.5).
-inline double median(std::vector<double> samples) { return percentile(std::move(samples), 0.5); }
-
 }  // namespace mrsi
